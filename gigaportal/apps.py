@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
+
+
+class GigaportalConfig(AppConfig):
+    name = "gigaportal"
+    verbose_name = _("Portal")
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "gigaportal.admin_site.PortalAdminSite"

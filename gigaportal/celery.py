@@ -1,0 +1,22 @@
+"""The Celery app, configured once from Django settings (namespace CELERY).
+
+Every periodic task is listed in BEAT_SCHEDULE below, so there is one place to read
+what runs on its own.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigaportal.settings")
+
+app = Celery("gigaportal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+BEAT_SCHEDULE: dict[str, dict] = {
+    # Later issues add entries here, e.g. the sweep of undelivered escalation actions.
+    "heartbeat": {"task": "gigaportal.tasks.heartbeat", "schedule": crontab(minute="*/5")},
+}
+app.conf.beat_schedule = BEAT_SCHEDULE

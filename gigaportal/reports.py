@@ -1,0 +1,150 @@
+"""Report tables: one shape for every report, many ways out.
+
+A report function (in an app's reports.py) returns a `Report`: its columns and rows
+of plain values. The same object renders as an HTML table (templates/gigaportal/
+_report_table.html), a CSV (UTF-8 with BOM so Excel opens it), an Excel workbook, a
+terminal table for management commands, a chart's input, and later the committee
+report pack. Nothing here queries the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils.encoding import force_str
+
+FORMATS = ("csv", "table")
+
+
+@dataclass(frozen=True)
+class ReportColumn:
+    key: str
+    label: Any  # a lazy translation; the header people see
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    title: Any
+    columns: Sequence[ReportColumn]
+    rows: Sequence[Sequence[Any]]
+    # Rows shown after the body (totals); part of downloads but not of `rows`.
+    footer: Sequence[Sequence[Any]] = field(default_factory=tuple)
+
+    @property
+    def keys(self) -> list[str]:
+        return [column.key for column in self.columns]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.keys, row, strict=True)) for row in self.rows]
+
+    def column(self, key: str) -> list[Any]:
+        index = self.keys.index(key)
+        return [row[index] for row in self.rows]
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return value
+
+
+def write_csv(report: Report, stream, *, labels: bool = False, footer: bool = True) -> None:
+    """Header of column keys (machine-readable, as the commands document) or labels."""
+    writer = csv.writer(stream, lineterminator="\r\n" if labels else "\n")
+    writer.writerow([force_str(c.label) if labels else c.key for c in report.columns])
+    for row in report.rows:
+        writer.writerow([_plain(v) for v in row])
+    if footer:
+        for row in report.footer:
+            writer.writerow([_plain(v) for v in row])
+
+
+def csv_bytes(report: Report) -> bytes:
+    """The browser download: Japanese headers, UTF-8 with BOM, CRLF, as Excel expects."""
+    buffer = io.StringIO()
+    write_csv(report, buffer, labels=True)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(report: Report) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = force_str(report.title)[:31] or "report"
+    sheet.append([force_str(c.label) for c in report.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in (*report.rows, *report.footer):
+        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+    for index, column in enumerate(report.columns, start=1):
+        width = max(
+            [_display_width(force_str(column.label))]
+            + [_display_width(str(_plain(r[index - 1]))) for r in report.rows[:500]]
+        )
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(width + 2, 60)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _display_width(text: str) -> int:
+    # Full-width (Japanese) characters take two columns in a terminal and in Excel.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def text_table(report: Report, *, labels: bool = False) -> str:
+    """An aligned plain-text table for management commands."""
+    header = [force_str(c.label) if labels else c.key for c in report.columns]
+    body = [[str(_plain(v)) for v in row] for row in (*report.rows, *report.footer)]
+    widths = [
+        max(_display_width(cell) for cell in column) for column in zip(header, *body, strict=True)
+    ]
+
+    def line(cells: Iterable[str]) -> str:
+        parts = []
+        for cell, width, column in zip(cells, widths, report.columns, strict=True):
+            pad = " " * (width - _display_width(cell))
+            parts.append(pad + cell if column.numeric else cell + pad)
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(row) for row in body)]) + "\n"
+
+
+def render_for_command(report: Report, fmt: str) -> str:
+    if fmt == "csv":
+        buffer = io.StringIO()
+        write_csv(report, buffer)
+        return buffer.getvalue()
+    if fmt == "table":
+        return text_table(report)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def download_response(report: Report, fmt: str, filename: str) -> HttpResponse:
+    """`fmt` is 'csv' or 'xlsx'; `filename` without extension (ASCII is safest)."""
+    if fmt == "csv":
+        response = HttpResponse(csv_bytes(report), content_type="text/csv; charset=utf-8")
+    elif fmt == "xlsx":
+        response = HttpResponse(
+            xlsx_bytes(report),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        raise ValueError(f"unknown download format {fmt!r}")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return response

@@ -1,0 +1,205 @@
+"""Writes for schools and users. Each import reads the whole file first and writes
+nothing unless every row is good, in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import IO
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from gigaportal.models import School, User
+from gigaportal.roles import Role
+from gigaportal.tabular import (
+    Column,
+    TableReader,
+    duplicate_checker,
+    parse_choice,
+    parse_email,
+)
+
+SCHOOL_COLUMNS = (
+    Column("school_code", ("学校コード",)),
+    Column("name", ("学校名",)),
+    Column("kind", ("校種",)),
+    Column("email", ("メール", "メールアドレス"), required=False),
+)
+
+SCHOOL_KIND_WORDS = {
+    "小学校": School.Kind.ELEMENTARY,
+    "elementary": School.Kind.ELEMENTARY,
+    "中学校": School.Kind.JUNIOR_HIGH,
+    "junior_high": School.Kind.JUNIOR_HIGH,
+    "特別支援学校": School.Kind.SPECIAL_NEEDS,
+    "special_needs": School.Kind.SPECIAL_NEEDS,
+    "分校": School.Kind.BRANCH,
+    "branch": School.Kind.BRANCH,
+    "高等学校": School.Kind.HIGH,
+    "高校": School.Kind.HIGH,
+    "high": School.Kind.HIGH,
+}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated
+
+
+def school_import(*, file: IO[bytes]) -> ImportResult:
+    """Creates or updates schools by code.
+
+    1. Read and check every row (codes unique in the file, kinds known, e-mails valid).
+    2. Refuse the whole file if any row is bad.
+    3. Write creates and updates in bulk, in one transaction.
+    """
+    reader = TableReader(file, SCHOOL_COLUMNS)
+    check_duplicate = duplicate_checker(reader, "school_code")
+    parsed: dict[str, dict] = {}
+    for row in reader:
+        code = row.require("school_code")
+        check_duplicate(row, code)
+        name = row.require("name")
+        kind = row.parse("kind", parse_choice(SCHOOL_KIND_WORDS))
+        email = row.parse("email", parse_email, required=False) or ""
+        if code and name and kind:
+            parsed[code] = {"name": name, "kind": kind, "email": email}
+    reader.raise_if_errors()
+
+    with transaction.atomic():
+        existing = {s.code: s for s in School.objects.select_for_update().filter(code__in=parsed)}
+        to_create, to_update = [], []
+        for code, values in parsed.items():
+            school = existing.get(code)
+            if school is None:
+                to_create.append(School(code=code, **values))
+            else:
+                for attr, value in values.items():
+                    setattr(school, attr, value)
+                to_update.append(school)
+        School.objects.bulk_create(to_create, batch_size=500)
+        School.objects.bulk_update(to_update, ["name", "kind", "email"], batch_size=500)
+    return ImportResult(created=len(to_create), updated=len(to_update))
+
+
+USER_COLUMNS = (
+    Column("username", ("ユーザー名", "ログインID")),
+    Column("full_name", ("氏名",)),
+    Column("email", ("メール", "メールアドレス")),
+    Column("role", ("役割", "権限")),
+    Column("school_code", ("学校コード",), required=False),
+)
+
+ROLE_WORDS = {
+    "support": Role.SUPPORT,
+    "支援員": Role.SUPPORT,
+    "leader": Role.LEADER,
+    "リーダー": Role.LEADER,
+    "school": Role.SCHOOL,
+    "学校": Role.SCHOOL,
+    "学校担当": Role.SCHOOL,
+    "admin": Role.ADMIN,
+    "管理者": Role.ADMIN,
+}
+
+
+def user_role_flags(role: str) -> dict[str, bool]:
+    """Only administrators may enter Django admin; the role decides it, nothing else."""
+    is_admin = role == Role.ADMIN
+    return {"is_staff": is_admin, "is_superuser": is_admin}
+
+
+def user_import(*, file: IO[bytes]) -> tuple[ImportResult, list[User]]:
+    """Creates or updates users by username; returns the new users, who get a
+    set-password link (send with `user_send_set_password_links` after commit).
+
+    No password is ever read, stored or printed: new users have an unusable password
+    until they follow the link.
+    """
+    reader = TableReader(file, USER_COLUMNS)
+    check_duplicate = duplicate_checker(reader, "username")
+    schools = dict(School.objects.values_list("code", "id"))
+    parsed: dict[str, dict] = {}
+    for row in reader:
+        username = row.require("username")
+        check_duplicate(row, username)
+        full_name = row.require("full_name")
+        email = row.parse("email", parse_email)
+        role = row.parse("role", parse_choice(ROLE_WORDS))
+        code = row.get("school_code")
+        school_id = None
+        if role == Role.SCHOOL:
+            if not code:
+                row.error("school_code", _("a school user needs a school code"))
+            elif code not in schools:
+                row.error("school_code", _("no school has the code %(code)s") % {"code": code})
+            else:
+                school_id = schools[code]
+        elif code and code not in schools:
+            row.error("school_code", _("no school has the code %(code)s") % {"code": code})
+        if username and full_name and email and role:
+            parsed[username] = {
+                "full_name": full_name,
+                "email": email,
+                "role": role,
+                "school_id": school_id,
+                **user_role_flags(role),
+            }
+    reader.raise_if_errors()
+
+    fields = ["full_name", "email", "role", "school_id", "is_staff", "is_superuser"]
+    with transaction.atomic():
+        existing = {
+            u.username: u for u in User.objects.select_for_update().filter(username__in=parsed)
+        }
+        to_create, to_update = [], []
+        for username, values in parsed.items():
+            user = existing.get(username)
+            if user is None:
+                user = User(username=username, **values)
+                user.set_unusable_password()
+                to_create.append(user)
+            else:
+                for attr, value in values.items():
+                    setattr(user, attr, value)
+                to_update.append(user)
+        User.objects.bulk_create(to_create, batch_size=500)
+        User.objects.bulk_update(to_update, fields, batch_size=500)
+    created = list(User.objects.filter(username__in=[u.username for u in to_create]))
+    return ImportResult(created=len(to_create), updated=len(to_update)), created
+
+
+def user_set_password_url(*, user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    return settings.PORTAL_BASE_URL + path
+
+
+def user_send_set_password_links(*, users: list[User]) -> int:
+    """E-mails each new user a link to choose their password; returns how many went."""
+    sent = 0
+    for user in users:
+        if not user.email:
+            continue
+        context = {"user": user, "url": user_set_password_url(user=user)}
+        send_mail(
+            subject=_("[GIGA support portal] Set your password"),
+            message=render_to_string("emails/set_password.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        sent += 1
+    return sent

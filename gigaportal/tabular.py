@@ -1,0 +1,399 @@
+"""The one CSV reader every import uses.
+
+- Detects the encoding: UTF-8, UTF-8 with BOM, or CP932 (Shift_JIS as Excel saves it).
+- NFKC-normalises headers and cells, so full-width digits, letters, spaces and
+  parentheses read as their ordinary forms (`２０２２年９月` → `2022年9月`).
+- Maps header aliases (`学校コード` → `school_code`), case- and space-insensitively.
+- Streams: rows are yielded one at a time, so memory does not grow with the file.
+- Collects every problem as `row N, column X: reason`, where N is the row number a
+  spreadsheet shows (the header is row 1), and lets the importer refuse the whole file.
+
+Importers read like this::
+
+    reader = TableReader(upload, COLUMNS)          # TabularError for header problems
+    for row in reader:
+        code = row.require("school_code")
+        kind = row.parse("kind", parse_choice(KIND_WORDS))
+        ...
+    reader.raise_if_errors()                        # before anything is written
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any, TypeVar
+
+from django.utils.translation import gettext as _
+
+from gigaportal.calendar import Month
+
+T = TypeVar("T")
+MAX_REPORTED_ERRORS = 200
+_DETECT_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column an import expects: its key in code and every header that means it."""
+
+    key: str
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+
+    @property
+    def label(self) -> str:
+        """What a user calls it: the first alias (usually Japanese), else the key."""
+        return self.aliases[0] if self.aliases else self.key
+
+
+@dataclass(frozen=True)
+class CellError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.row <= 0:
+            return self.message
+        if not self.column:
+            return _("Row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
+        return _("Row %(row)s, column %(column)s: %(message)s") % {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+class TabularError(Exception):
+    """A file that cannot be imported, with every reason found."""
+
+    def __init__(self, errors: Sequence[CellError], *, more: int = 0) -> None:
+        self.errors = list(errors)
+        self.more = more
+        super().__init__("\n".join(self.messages()))
+
+    def messages(self) -> list[str]:
+        lines = [str(error) for error in self.errors]
+        if self.more:
+            lines.append(_("… and %(count)s more errors.") % {"count": self.more})
+        return lines
+
+    @classmethod
+    def single(cls, message: str, *, row: int = 0, column: str = "") -> TabularError:
+        return cls([CellError(row, column, message)])
+
+
+@dataclass
+class ErrorCollector:
+    limit: int = MAX_REPORTED_ERRORS
+    errors: list[CellError] = field(default_factory=list)
+    more: int = 0
+
+    def add(self, row: int, column: str, message: str) -> None:
+        if len(self.errors) < self.limit:
+            self.errors.append(CellError(row, column, message))
+        else:
+            self.more += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise TabularError(self.errors, more=self.more)
+
+
+def normalize(text: str) -> str:
+    """NFKC and trimmed; the form every cell and header is compared in."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _header_key(text: str) -> str:
+    return re.sub(r"\s+", "", normalize(text)).lower()
+
+
+def detect_encoding(binary: IO[bytes]) -> str:
+    """Returns 'utf-8-sig', 'utf-8' or 'cp932' for a seekable binary file, and rewinds it.
+
+    The whole file is checked (in chunks) because a CP932 file can begin with
+    hundreds of ASCII-only rows that are also valid UTF-8.
+    """
+    binary.seek(0)
+    head = binary.read(4)
+    binary.seek(0)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise TabularError.single(
+            _("The file is UTF-16 text. Save it as CSV (UTF-8 or Shift_JIS) and try again.")
+        )
+    if head.startswith(b"PK\x03\x04"):
+        raise TabularError.single(
+            _(
+                "This looks like an Excel workbook. Save it as CSV (UTF-8 or Shift_JIS) and try again."
+            )
+        )
+    for encoding in ("utf-8", "cp932"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            while chunk := binary.read(_DETECT_CHUNK):
+                if b"\x00" in chunk:
+                    raise TabularError.single(
+                        _("The file contains binary data; it is not a CSV file.")
+                    )
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            binary.seek(0)
+            continue
+        binary.seek(0)
+        return encoding
+    raise TabularError.single(
+        _(
+            "The file's character encoding is not UTF-8 or Shift_JIS (CP932). Save it as CSV in one of those and try again."
+        )
+    )
+
+
+@dataclass
+class Row:
+    """One data row: normalised cells by column key, and the reader to report to."""
+
+    number: int
+    cells: dict[str, str]
+    reader: TableReader
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.cells.get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        return self.cells.get(key, "")
+
+    def error(self, key: str, message: str) -> None:
+        self.reader.errors.add(self.number, self.reader.header_label(key), message)
+
+    def require(self, key: str) -> str | None:
+        value = self.get(key)
+        if not value:
+            self.error(key, _("this cell is required"))
+            return None
+        return value
+
+    def parse(self, key: str, parser: Callable[[str], T], *, required: bool = True) -> T | None:
+        """Runs a parser on a cell; a ValueError becomes this row's error, and None."""
+        value = self.get(key)
+        if not value:
+            if required:
+                self.error(key, _("this cell is required"))
+            return None
+        try:
+            return parser(value)
+        except ValueError as exc:
+            self.error(key, str(exc))
+            return None
+
+
+class TableReader:
+    """Streams the rows of a CSV file (see the module docstring)."""
+
+    def __init__(
+        self, binary: IO[bytes], columns: Sequence[Column], *, limit: int = MAX_REPORTED_ERRORS
+    ):
+        self.columns = {column.key: column for column in columns}
+        self.errors = ErrorCollector(limit=limit)
+        self.rows_read = 0
+        if hasattr(binary, "seekable") and not binary.seekable():
+            binary = io.BytesIO(binary.read())
+        self.encoding = detect_encoding(binary)
+        self._text = io.TextIOWrapper(binary, encoding=self.encoding, newline="")
+        self._csv = csv.reader(self._text)
+        self._positions, self._labels = self._read_header()
+
+    def _read_header(self) -> tuple[dict[str, int], dict[str, str]]:
+        try:
+            header = next(self._csv)
+        except StopIteration:
+            raise TabularError.single(_("The file is empty.")) from None
+        except csv.Error as exc:
+            raise TabularError.single(
+                _("The header row cannot be read: %(error)s") % {"error": exc}, row=1
+            ) from None
+        lookup: dict[str, str] = {}
+        for column in self.columns.values():
+            for name in (column.key, *column.aliases):
+                lookup[_header_key(name)] = column.key
+        positions: dict[str, int] = {}
+        labels: dict[str, str] = {}
+        problems = ErrorCollector()
+        for index, raw in enumerate(header):
+            key = lookup.get(_header_key(raw))
+            if key is None:
+                continue  # extra columns (a carrier's own fields) are ignored
+            if key in positions:
+                problems.add(
+                    1,
+                    normalize(raw),
+                    _("two columns mean the same thing (%(first)s)") % {"first": labels[key]},
+                )
+                continue
+            positions[key] = index
+            labels[key] = normalize(raw)
+        for column in self.columns.values():
+            if column.required and column.key not in positions:
+                names = " / ".join((column.key, *column.aliases))
+                problems.add(
+                    1,
+                    column.label,
+                    _("the column is missing (expected one of: %(names)s)") % {"names": names},
+                )
+        problems.raise_if_any()
+        return positions, labels
+
+    def has_column(self, key: str) -> bool:
+        return key in self._positions
+
+    def header_label(self, key: str) -> str:
+        return self._labels.get(key) or (self.columns[key].label if key in self.columns else key)
+
+    def __iter__(self) -> Iterator[Row]:
+        width = max(self._positions.values(), default=-1) + 1
+        while True:
+            try:
+                cells = next(self._csv)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                self.errors.add(
+                    self._csv.line_num,
+                    "",
+                    _("the line cannot be read as CSV (%(error)s)") % {"error": exc},
+                )
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue  # blank lines, as Excel leaves at the end
+            self.rows_read += 1
+            if len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            values = {key: normalize(cells[index]) for key, index in self._positions.items()}
+            yield Row(self._csv.line_num, values, self)
+        if self.rows_read == 0 and not self.errors:
+            self.errors.add(0, "", _("The file has a header but no data rows."))
+
+    def raise_if_errors(self) -> None:
+        self.errors.raise_if_any()
+
+
+def read_all(binary: IO[bytes], columns: Sequence[Column]) -> tuple[TableReader, list[Row]]:
+    """For small files (schools, users): every row in memory, in file order."""
+    reader = TableReader(binary, columns)
+    return reader, list(reader)
+
+
+# --- Cell parsers: each returns a value or raises ValueError with a Japanese message. ---
+
+
+def parse_choice(words: Mapping[str, T]) -> Callable[[str], T]:
+    """A parser accepting any of `words` (compared NFKC- and case-insensitively)."""
+    table = {_header_key(word): value for word, value in words.items()}
+
+    def parser(text: str) -> T:
+        try:
+            return table[_header_key(text)]
+        except KeyError:
+            choices = " / ".join(words)
+            raise ValueError(
+                _("%(value)r is not one of: %(choices)s") % {"value": text, "choices": choices}
+            ) from None
+
+    return parser
+
+
+def parse_decimal(text: str, *, minimum: Decimal | None = Decimal(0)) -> Decimal:
+    """'1,050.25' → Decimal('1050.25'); negative numbers are refused by default."""
+    cleaned = normalize(text).replace(",", "").replace(" ", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(_("%(value)r is not a number") % {"value": text}) from None
+    if not value.is_finite():
+        raise ValueError(_("%(value)r is not a number") % {"value": text})
+    if minimum is not None and value < minimum:
+        raise ValueError(_("%(value)s must not be negative") % {"value": text})
+    return value
+
+
+def parse_int(text: str) -> int:
+    value = parse_decimal(text)
+    if value != value.to_integral_value():
+        raise ValueError(_("%(value)r is not a whole number") % {"value": text})
+    return int(value)
+
+
+_DATE_PATTERNS = (
+    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
+    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
+    re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
+    re.compile(r"(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日"),
+)
+
+
+def parse_date(text: str) -> dt.date:
+    """'2022-04-15', '2022/4/15', '2022年4月15日' (full-width digits too)."""
+    norm = normalize(text)
+    for pattern in _DATE_PATTERNS:
+        match = pattern.fullmatch(norm)
+        if match:
+            try:
+                return dt.date(*(int(part) for part in match.groups()))
+            except ValueError:
+                break
+    raise ValueError(
+        _("%(value)r is not a date (e.g. 2022-04-15, 2022/4/15, 2022年4月15日)") % {"value": text}
+    )
+
+
+def parse_month(text: str) -> Month:
+    """'2022-09', '2022/09', '2022年9月' (full-width digits too)."""
+    try:
+        return Month.parse(text)
+    except ValueError:
+        raise ValueError(
+            _("%(value)r is not a month (e.g. 2022-09, 2022/09, 2022年9月)") % {"value": text}
+        ) from None
+
+
+def parse_email(text: str) -> str:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(text)
+    except ValidationError:
+        raise ValueError(_("%(value)r is not an e-mail address") % {"value": text}) from None
+    return text
+
+
+def duplicate_checker(reader: TableReader, key: str) -> Callable[[Row, Any], None]:
+    """Reports a value seen on an earlier row: 'duplicate of row N'."""
+    seen: dict[Any, int] = {}
+
+    def check(row: Row, value: Any) -> None:
+        if value is None:
+            return
+        first = seen.setdefault(value, row.number)
+        if first != row.number:
+            row.error(
+                key,
+                _("%(value)s appears again (first on row %(first)s)")
+                % {"value": value, "first": first},
+            )
+
+    return check

@@ -1,0 +1,70 @@
+"""Template filters for the Japanese school calendar (loaded in every template)."""
+
+import datetime as dt
+
+from django import template
+
+from gigaportal import calendar
+
+register = template.Library()
+
+
+def _as_date(value):
+    if isinstance(value, dt.datetime):
+        from django.utils import timezone
+
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+@register.filter
+def fiscal_year(value) -> int | str:
+    """{{ some_date|fiscal_year }} → 2022"""
+    value = _as_date(value)
+    return calendar.fiscal_year(value) if isinstance(value, dt.date) else ""
+
+
+@register.filter
+def fiscal_year_label(value) -> str:
+    """{{ 2022|fiscal_year_label }} or {{ some_date|fiscal_year_label }} → 令和4年度"""
+    value = _as_date(value)
+    if isinstance(value, dt.date):
+        value = calendar.fiscal_year(value)
+    try:
+        return calendar.fiscal_year_label(int(value))
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def month_label(value, with_year: bool = False) -> str:
+    """{{ month|month_label }} → 9月; {{ month|month_label:True }} → 2022年9月.
+    Accepts a calendar.Month, a date, or 'YYYY-MM'."""
+    if isinstance(value, str):
+        try:
+            value = calendar.Month.parse(value)
+        except ValueError:
+            return value
+    value = _as_date(value)
+    if isinstance(value, dt.date):
+        value = calendar.Month.of(value)
+    if isinstance(value, calendar.Month):
+        return calendar.month_label(value, with_year=bool(with_year))
+    return ""
+
+
+@register.filter
+def jdate(value, weekday: bool = False) -> str:
+    """{{ some_date|jdate }} → 2022年4月15日; {{ some_date|jdate:True }} adds (金)."""
+    value = _as_date(value)
+    return (
+        calendar.japanese_date(value, weekday=bool(weekday)) if isinstance(value, dt.date) else ""
+    )
+
+
+@register.filter
+def term_label(number) -> str:
+    try:
+        return f"{int(number)}学期"
+    except (TypeError, ValueError):
+        return ""

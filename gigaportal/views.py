@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django.views.generic import DetailView, ListView
+
+from gigaportal import selectors, services
+from gigaportal.importing import CsvImportView
+from gigaportal.models import Heartbeat
+from gigaportal.permissions import AnyRoleMixin
+from gigaportal.roles import Role
+
+HOME_TEMPLATES = {
+    Role.SUPPORT: "home/support.html",
+    Role.LEADER: "home/leader.html",
+    Role.SCHOOL: "home/school.html",
+    Role.ADMIN: "home/admin.html",
+}
+
+
+@login_required
+def home(request):
+    """Each role lands on its own page; the apps add their cards to it."""
+    template = HOME_TEMPLATES.get(request.user.role, "home/support.html")
+    context = {"fiscal_year": selectors.current_fiscal_year()}
+    if request.user.role == Role.SCHOOL:
+        context["school"] = request.user.school
+    return render(request, template, context)
+
+
+class SchoolListView(AnyRoleMixin, ListView):
+    template_name = "gigaportal/school_list.html"
+    context_object_name = "schools"
+    paginate_by = 100
+
+    def get_queryset(self):
+        schools = selectors.school_list(user=self.request.user)
+        kind = self.request.GET.get("kind")
+        if kind in {k for k, _label in selectors.School.Kind.choices}:
+            schools = schools.filter(kind=kind)
+        return schools
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(kinds=selectors.School.Kind.choices, **kwargs)
+
+
+class SchoolDetailView(AnyRoleMixin, DetailView):
+    template_name = "gigaportal/school_detail.html"
+    context_object_name = "school"
+
+    def get_object(self, queryset=None):
+        return selectors.school_get(user=self.request.user, pk=self.kwargs["pk"])
+
+
+class SchoolImportView(CsvImportView):
+    title = _("Import schools")
+    help_text = _(
+        "Creates or updates schools by school code. Nothing is written if any row is wrong."
+    )
+    columns = services.SCHOOL_COLUMNS
+    success_url_name = "schools:list"
+
+    def run_import(self, upload, request):
+        return services.school_import(file=upload)
+
+
+def _broker_status() -> tuple[bool, str]:
+    from django.conf import settings
+
+    from gigaportal.celery import app
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return True, "in-process"
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # any broker failure means unhealthy; say which
+        return False, type(exc).__name__
+    return True, "ok"
+
+
+def _database_status() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        return False, type(exc).__name__
+    return True, "ok"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """For load balancers and docker compose: 200 when the database and the broker
+    answer, 503 otherwise. Says nothing secret."""
+    db_ok, db_detail = _database_status()
+    broker_ok, broker_detail = _broker_status()
+    healthy = db_ok and broker_ok
+    beat = None
+    if db_ok:
+        last = Heartbeat.objects.filter(name="beat").values_list("seen_at", flat=True).first()
+        beat = last.isoformat() if last else None
+    return JsonResponse(
+        {
+            "status": "ok" if healthy else "unhealthy",
+            "database": db_detail,
+            "broker": broker_detail,
+            # Informational: beat runs every five minutes once deployed.
+            "beat_last_seen": beat,
+        },
+        status=200 if healthy else 503,
+    )
