@@ -52,7 +52,10 @@ def test_secrets_come_from_the_env_file_not_the_compose_file(compose):
         service = compose["services"][name]
         assert service["env_file"] == ".env"
         assert "SECRET_KEY" not in service.get("environment", {})
-    assert "${POSTGRES_PASSWORD:?" in compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert (
+        "${POSTGRES_PASSWORD:?"
+        in compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    )
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
     for variable in ("SECRET_KEY", "POSTGRES_PASSWORD", "ALLOWED_HOSTS", "EMAIL_URL"):
         assert f"{variable}=" in example

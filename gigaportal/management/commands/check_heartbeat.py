@@ -14,7 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="beat")
 
     def handle(self, *args, **options):
-        seen = Heartbeat.objects.filter(name=options["name"]).values_list("seen_at", flat=True).first()
+        seen = (
+            Heartbeat.objects.filter(name=options["name"]).values_list("seen_at", flat=True).first()
+        )
         if seen is None:
             raise CommandError("no heartbeat recorded yet")
         age = timezone.now() - seen
