@@ -293,3 +293,17 @@ def _escaped(text: str) -> str:
     from django.utils.html import escape
 
     return escape(text)
+
+
+def test_a_large_upload_streamed_to_disk_is_read_to_its_last_row(client, leader, settings):
+    # Past FILE_UPLOAD_MAX_MEMORY_SIZE Django hands the view a temporary file on disk.
+    rows = "".join(f"E{n:06d},学校{n},小学校\n" for n in range(120_000))
+    data = ("学校コード,学校名,校種\n" + rows + "X1,最後の学校,大学\n").encode("cp932")
+    assert len(data) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    client.force_login(leader)
+    with translation.override("en"):
+        response = upload(client, data, **{"accept-language": "en"})
+    assert response.status_code == 400
+    assert len(response.context["errors"]) == 1
+    assert response.context["errors"][0].startswith("Row 120002, column 校種:")
+    assert not School.objects.exists()
