@@ -172,7 +172,9 @@ def test_the_command_exits_non_zero_and_prints_the_errors(tmp_path):
     db = settings.DATABASES["default"]
     url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     if db["ENGINE"] != "django.db.backends.postgresql":
-        url = f"sqlite:///{db['NAME']}"
+        # SQLite's test database lives in this process's memory; the refused file is
+        # never written, so the subprocess may use an empty file of its own.
+        url = f"sqlite:///{tmp_path / 'unused.sqlite3'}"
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false"}
     env.setdefault("SECRET_KEY", "test-only-not-secret")
     result = subprocess.run(
