@@ -141,6 +141,15 @@ def default_terms(year: int) -> list[Term]:
     ]
 
 
+def merge_terms(year: int, edited: Iterable[Term]) -> list[Term]:
+    """The year's terms: each one edited in admin replaces the default of its number,
+    so changing the 2学期 dates does not make 1学期 and 3学期 disappear."""
+    by_number = {term.number: term for term in edited}
+    return [by_number.pop(term.number, term) for term in default_terms(year)] + sorted(
+        by_number.values(), key=lambda t: t.number
+    )
+
+
 def validate_terms(terms: Sequence[Term]) -> list[str]:
     """Problems with a fiscal year's terms, as English sentences; empty when sound.
 

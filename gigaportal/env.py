@@ -99,7 +99,18 @@ def parse_email_url(url: str) -> dict[str, object]:
         )
     if not parts.hostname:
         raise ImproperlyConfigured("EMAIL_URL needs a host, e.g. smtp://mail.example.jp:587")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has a port that is not a number") from None
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    # An ignored option (`?ssl=true`, a typo like `?tsl=true`) would quietly send mail
+    # in clear, so anything but `tls` is refused.
+    unknown = sorted(set(query) - {"tls"})
+    if unknown:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL option(s) {', '.join(unknown)} not understood; only ?tls=true is"
+        )
     use_tls = parse_bool("EMAIL_URL ?tls", query.get("tls", "false"))
     use_ssl = scheme == "smtps"
     if use_tls and use_ssl:
@@ -107,7 +118,7 @@ def parse_email_url(url: str) -> dict[str, object]:
     return {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": parts.hostname,
-        "EMAIL_PORT": parts.port or (465 if use_ssl else 25),
+        "EMAIL_PORT": port or (465 if use_ssl else 25),
         "EMAIL_HOST_USER": unquote(parts.username or ""),
         "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
         "EMAIL_USE_TLS": use_tls,

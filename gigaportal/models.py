@@ -118,10 +118,20 @@ class FiscalTerm(models.Model):
         return calendar.Term(self.fiscal_year, self.number, self.start, self.end)
 
     def clean(self) -> None:
-        problems = calendar.validate_terms([self.as_term()]) if self.start and self.end else []
-        if problems:
+        if not (self.fiscal_year and self.number and self.start and self.end):
+            return  # the field errors say what is missing
+        # Checked together with the year's other terms (edited or default): a term
+        # outside its year, or overlapping another, would count a visit in two terms.
+        others = FiscalTerm.objects.filter(fiscal_year=self.fiscal_year).exclude(number=self.number)
+        year = calendar.merge_terms(
+            self.fiscal_year, [*(t.as_term() for t in others), self.as_term()]
+        )
+        if calendar.validate_terms(year):
             raise ValidationError(
-                _("The term must lie inside its fiscal year and end after it starts.")
+                _(
+                    "The term must lie inside its fiscal year, end after it starts and "
+                    "not overlap another term of the year."
+                )
             )
 
 

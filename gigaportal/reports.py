@@ -10,6 +10,7 @@ report pack. Nothing here queries the database.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.encoding import force_str
 
 FORMATS = ("csv", "table")
@@ -78,18 +80,34 @@ def csv_bytes(report: Report) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+# Characters Excel refuses in a sheet name (openpyxl raises ValueError on them).
+_SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("\\/*?:[]", "_"))
+
+
+def _excel_value(value: Any) -> Any:
+    """A cell value openpyxl accepts: it refuses aware datetimes and unknown types
+    (a calendar.Month, a lazy translation) with a ValueError."""
+    if value is None or isinstance(value, (bool, int, float, str, dt.date, dt.time)):
+        if isinstance(value, dt.datetime) and timezone.is_aware(value):
+            return timezone.localtime(value).replace(tzinfo=None)
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    return force_str(value)
+
+
 def xlsx_bytes(report: Report) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = force_str(report.title)[:31] or "report"
+    sheet.title = force_str(report.title).translate(_SHEET_TITLE_FORBIDDEN)[:31] or "report"
     sheet.append([force_str(c.label) for c in report.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in (*report.rows, *report.footer):
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        sheet.append([_excel_value(v) for v in row])
     for index, column in enumerate(report.columns, start=1):
         width = max(
             [_display_width(force_str(column.label))]

@@ -46,6 +46,7 @@ def may_see_school(user, school_id: int | None) -> bool:
     return bool(
         school_id is not None
         and user.is_authenticated
+        and user.is_active
         and user.role == Role.SCHOOL
         and user.school_id == school_id
     )

@@ -21,9 +21,9 @@ def school_get(*, user, pk: int) -> School:
 
 
 def terms_for_fiscal_year(year: int) -> list[calendar.Term]:
-    """The terms of a fiscal year: those set in admin, else the default calendar."""
-    rows = [t.as_term() for t in FiscalTerm.objects.filter(fiscal_year=year).order_by("number")]
-    return rows or calendar.default_terms(year)
+    """The terms of a fiscal year: those set in admin, the default calendar for the rest."""
+    edited = [t.as_term() for t in FiscalTerm.objects.filter(fiscal_year=year)]
+    return calendar.merge_terms(year, edited)
 
 
 def current_fiscal_year(today: dt.date | None = None) -> int:

@@ -48,6 +48,16 @@ SCHOOL_KIND_WORDS = {
 }
 
 
+def _fits(row, key: str, value: str | None, model, field_name: str) -> str | None:
+    """A value longer than its database column is the row's error, not a DataError
+    traceback from the bulk insert."""
+    limit = model._meta.get_field(field_name).max_length
+    if value is not None and len(value) > limit:
+        row.error(key, _("at most %(limit)s characters") % {"limit": limit})
+        return None
+    return value
+
+
 @dataclass(frozen=True)
 class ImportResult:
     created: int
@@ -69,11 +79,14 @@ def school_import(*, file: IO[bytes]) -> ImportResult:
     check_duplicate = duplicate_checker(reader, "school_code")
     parsed: dict[str, dict] = {}
     for row in reader:
-        code = row.require("school_code")
+        code = _fits(row, "school_code", row.require("school_code"), School, "code")
         check_duplicate(row, code)
-        name = row.require("name")
+        name = _fits(row, "name", row.require("name"), School, "name")
         kind = row.parse("kind", parse_choice(SCHOOL_KIND_WORDS))
-        email = row.parse("email", parse_email, required=False) or ""
+        email = _fits(
+            row, "email", row.parse("email", parse_email, required=False), School, "email"
+        )
+        email = email or ""
         if code and name and kind:
             parsed[code] = {"name": name, "kind": kind, "email": email}
     reader.raise_if_errors()
@@ -115,6 +128,23 @@ ROLE_WORDS = {
 }
 
 
+def parse_username(text: str) -> str:
+    """Login names as Django's own forms accept them (letters, digits and @.+-_)."""
+    from django.contrib.auth.validators import UnicodeUsernameValidator
+    from django.core.exceptions import ValidationError
+
+    limit = User._meta.get_field("username").max_length
+    try:
+        UnicodeUsernameValidator()(text)
+    except ValidationError:
+        raise ValueError(
+            _("%(value)r may contain only letters, digits and @ . + - _") % {"value": text}
+        ) from None
+    if len(text) > limit:
+        raise ValueError(_("at most %(limit)s characters") % {"limit": limit})
+    return text
+
+
 def user_role_flags(role: str) -> dict[str, bool]:
     """Only administrators may enter Django admin; the role decides it, nothing else."""
     is_admin = role == Role.ADMIN
@@ -133,10 +163,10 @@ def user_import(*, file: IO[bytes]) -> tuple[ImportResult, list[User]]:
     schools = dict(School.objects.values_list("code", "id"))
     parsed: dict[str, dict] = {}
     for row in reader:
-        username = row.require("username")
+        username = row.parse("username", parse_username)
         check_duplicate(row, username)
-        full_name = row.require("full_name")
-        email = row.parse("email", parse_email)
+        full_name = _fits(row, "full_name", row.require("full_name"), User, "full_name")
+        email = _fits(row, "email", row.parse("email", parse_email), User, "email")
         role = row.parse("role", parse_choice(ROLE_WORDS))
         code = row.get("school_code")
         school_id = None

@@ -215,6 +215,9 @@ class TableReader:
         self.encoding = detect_encoding(binary)
         self._text = io.TextIOWrapper(binary, encoding=self.encoding, newline="")
         self._csv = csv.reader(self._text)
+        # The row number a spreadsheet shows: one per record, not per physical line (a
+        # quoted cell may hold line breaks), blank rows included. The header is row 1.
+        self._row_number = 0
         self._positions, self._labels = self._read_header()
 
     def _read_header(self) -> tuple[dict[str, int], dict[str, str]]:
@@ -226,6 +229,11 @@ class TableReader:
             raise TabularError.single(
                 _("The header row cannot be read: %(error)s") % {"error": exc}, row=1
             ) from None
+        self._row_number = 1
+        if not any(cell.strip() for cell in header):
+            raise TabularError.single(
+                _("The first row is blank; it must hold the column names."), row=1
+            )
         lookup: dict[str, str] = {}
         for column in self.columns.values():
             for name in (column.key, *column.aliases):
@@ -271,19 +279,21 @@ class TableReader:
             except StopIteration:
                 break
             except csv.Error as exc:
+                self._row_number += 1
                 self.errors.add(
-                    self._csv.line_num,
+                    self._row_number,
                     "",
                     _("the line cannot be read as CSV (%(error)s)") % {"error": exc},
                 )
                 continue
+            self._row_number += 1
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines, as Excel leaves at the end
             self.rows_read += 1
             if len(cells) < width:
                 cells = cells + [""] * (width - len(cells))
             values = {key: normalize(cells[index]) for key, index in self._positions.items()}
-            yield Row(self._csv.line_num, values, self)
+            yield Row(self._row_number, values, self)
         if self.rows_read == 0 and not self.errors:
             self.errors.add(0, "", _("The file has a header but no data rows."))
 
