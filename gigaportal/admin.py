@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from gigaportal.models import FiscalTerm, School, User
-from gigaportal.services import user_role_flags
+from gigaportal.services import user_role_flags, user_send_set_password_links
 
 admin.site.site_header = _("GIGA school support portal administration")
 admin.site.site_title = _("GIGA support portal")
@@ -22,6 +22,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["role", "is_active", "school__kind"]
     search_fields = ["username", "full_name", "email", "school__name"]
     autocomplete_fields = ["school"]
+    actions = ["send_set_password_links"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("full_name", "email")}),
@@ -45,6 +46,11 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+    @admin.action(description=_("E-mail a set-password link"))
+    def send_set_password_links(self, request, queryset):
+        sent = user_send_set_password_links(users=list(queryset.filter(is_active=True)))
+        self.message_user(request, _("%(count)s set-password links e-mailed.") % {"count": sent})
 
     def save_model(self, request, obj, form, change):
         # Admin access follows the role, so a role change can never leave a school

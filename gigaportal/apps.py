@@ -7,6 +7,9 @@ class GigaportalConfig(AppConfig):
     name = "gigaportal"
     verbose_name = _("Portal")
 
+    def ready(self) -> None:
+        from gigaportal import checks  # noqa: F401  (registers the deploy checks)
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     default = False

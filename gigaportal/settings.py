@@ -196,13 +196,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # The beat schedule lives in gigaportal/celery.py, in one place.
 
+# The cache has its own Redis database (never the broker's: a cache.clear() must not
+# drop queued tasks); unset, each process keeps its own small in-memory cache.
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL and env.bool("CACHE_IN_REDIS", True)
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+        if REDIS_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+if REDIS_CACHE_URL and REDIS_URL and REDIS_CACHE_URL.rstrip("/") == REDIS_URL.rstrip("/"):
+    raise ImproperlyConfigured("REDIS_CACHE_URL must name another Redis database than REDIS_URL")
 
 # Traffic (heavy-usage escalation) delivery: how tablet messages leave the portal.
 #   outbox-only: recorded, and sent by staff from the MDM console (CSV per message);

@@ -25,6 +25,8 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "portal.example.jp",
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'db.sqlite3'}"),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_CACHE_URL": "redis://127.0.0.1:6379/15",
     }
     for name, value in overrides.items():
         if value is None:
@@ -119,3 +121,18 @@ def test_the_test_run_itself_is_japanese_and_in_tokyo():
     assert settings.LANGUAGE_CODE == "ja"
     assert settings.TIME_ZONE == "Asia/Tokyo"
     assert [code for code, _name in settings.LANGUAGES] == ["ja", "en"]
+
+
+def test_check_deploy_warns_when_production_has_no_broker():
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        production_env(REDIS_URL=None, REDIS_CACHE_URL=None),
+    )
+    assert result.returncode != 0
+    assert "gigaportal.W001" in result.stderr + result.stdout
+
+
+def test_the_cache_may_not_share_the_brokers_redis_database():
+    result = run(["-c", SETUP], production_env(REDIS_CACHE_URL="redis://127.0.0.1:6379/0"))
+    assert result.returncode != 0
+    assert "REDIS_CACHE_URL" in result.stderr
