@@ -12,6 +12,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gigaportal.models import School
@@ -119,7 +120,7 @@ class SupportRequest(models.Model):
         blank=True,
         related_name="visits",
     )
-    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
@@ -161,7 +162,7 @@ class RequestEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    at = models.DateTimeField(_("when"), auto_now_add=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)
