@@ -29,7 +29,7 @@ class RecordForm(forms.Form):
         label=_("school"), queryset=School.objects.filter(is_active=True).order_by("code")
     )
     kind = forms.ChoiceField(
-        label=_("kind"), choices=Kind.choices, initial=Kind.VISIT, widget=forms.RadioSelect
+        label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT, widget=forms.RadioSelect
     )
     date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
     start_time = forms.TimeField(
@@ -111,7 +111,7 @@ class RequestForm(forms.Form):
         label=_("school"), queryset=School.objects.filter(is_active=True).order_by("code")
     )
     kind = forms.ChoiceField(
-        label=_("kind"), choices=Kind.choices, initial=Kind.VISIT, widget=forms.RadioSelect
+        label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT, widget=forms.RadioSelect
     )
     topic = forms.ModelChoiceField(
         label=_("topic"), queryset=Topic.objects.filter(is_active=True), required=False
@@ -179,7 +179,7 @@ class CampaignForm(forms.Form):
     name = forms.CharField(label=_("name"), max_length=200)
     start = forms.DateField(label=_("first day"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("last day"), widget=forms.DateInput(attrs={"type": "date"}))
-    kind = forms.ChoiceField(label=_("kind"), choices=Kind.choices, initial=Kind.VISIT)
+    kind = forms.ChoiceField(label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT)
     topic = forms.ModelChoiceField(
         label=_("topic"), queryset=Topic.objects.filter(is_active=True), required=False
     )

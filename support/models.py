@@ -55,7 +55,9 @@ class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=200)
     start = models.DateField(_("first day"))
     end = models.DateField(_("last day"))
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.VISIT)
+    kind = models.CharField(
+        _("support kind"), max_length=20, choices=Kind.choices, default=Kind.VISIT
+    )
     topic = models.ForeignKey(
         Topic, verbose_name=_("topic"), on_delete=models.PROTECT, null=True, blank=True
     )
@@ -93,7 +95,9 @@ class SupportRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.VISIT)
+    kind = models.CharField(
+        _("support kind"), max_length=20, choices=Kind.choices, default=Kind.VISIT
+    )
     topic = models.ForeignKey(
         Topic, verbose_name=_("topic"), on_delete=models.PROTECT, null=True, blank=True
     )
@@ -187,7 +191,7 @@ class SupportRecord(models.Model):
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("staff"), related_name="support_records"
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("support kind"), max_length=20, choices=Kind.choices)
     topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True)
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
     what_was_done = models.TextField(_("what was done"), blank=True)

@@ -23,7 +23,7 @@ def terms_long(tally: TermTally) -> Report:
         title=_("Support by term"),
         columns=[
             ReportColumn("term", _("term"), numeric=True),
-            ReportColumn("kind", _("kind")),
+            ReportColumn("kind", _("support kind")),
             ReportColumn("count", _("count"), numeric=True),
         ],
         rows=[
@@ -36,7 +36,7 @@ def terms_long(tally: TermTally) -> Report:
 
 def terms_table(tally: TermTally, *, fiscal_year: int) -> Report:
     """The committee papers' table: kinds down, terms across, with totals."""
-    columns = [ReportColumn("kind", _("kind"))]
+    columns = [ReportColumn("kind", _("support kind"))]
     columns += [
         ReportColumn(f"term{term.number}", term.label, numeric=True) for term in tally.terms
     ]
@@ -133,7 +133,7 @@ def school_history(records: Sequence, *, school_name: str) -> Report:
         title=_("Support history of %(school)s") % {"school": school_name},
         columns=[
             ReportColumn("date", _("date")),
-            ReportColumn("kind", _("kind")),
+            ReportColumn("kind", _("support kind")),
             ReportColumn("staff", _("staff")),
             ReportColumn("topics", _("topics")),
             ReportColumn("minutes", _("minutes"), numeric=True),
@@ -162,7 +162,7 @@ def open_requests(requests: Sequence, *, today: dt.date) -> Report:
             ReportColumn("id", _("No."), numeric=True),
             ReportColumn("asked_on", _("asked on")),
             ReportColumn("school", _("school")),
-            ReportColumn("kind", _("kind")),
+            ReportColumn("kind", _("support kind")),
             ReportColumn("status", _("status")),
             ReportColumn("scheduled_date", _("scheduled date")),
             ReportColumn("staff", _("assigned staff")),
