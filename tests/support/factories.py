@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 from django.utils import timezone
 
 from support.models import Kind, RequestEvent, Status, SupportRecord, SupportRequest, Topic
 
 
+def ensure_topics() -> None:
+    """The default topics come from a data migration; a transactional test's flush
+    removes them, so tests that run after one put them back."""
+    defaults = importlib.import_module("support.migrations.0002_default_topics").DEFAULT_TOPICS
+    for index, (code, name) in enumerate(defaults):
+        Topic.objects.get_or_create(code=code, defaults={"name": name, "sort_order": index})
+
+
 def topic(code: str = "updates") -> Topic:
+    ensure_topics()
     return Topic.objects.get(code=code)
 
 
