@@ -18,5 +18,10 @@ app.autodiscover_tasks()
 BEAT_SCHEDULE: dict[str, dict] = {
     # Later issues add entries here, e.g. the sweep of undelivered escalation actions.
     "heartbeat": {"task": "gigaportal.tasks.heartbeat", "schedule": crontab(minute="*/5")},
+    # E-mails to schools whose send task was lost (a broker restart) go out here.
+    "support-pending-notices": {
+        "task": "support.tasks.send_pending_notices",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

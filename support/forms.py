@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gigaportal.models import School
+from support import selectors
+from support.models import Kind, Topic
+from support.services import RecordInput
+
+
+class StaffChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class SchoolChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.code} {obj.name}"
+
+
+class RecordForm(forms.Form):
+    """What staff fill in at a school. Everything that can be guessed is prefilled:
+    today's date, the time, their own name, a visit, and the school of the visit they
+    tapped in today's schedule."""
+
+    school = SchoolChoiceField(
+        label=_("school"), queryset=School.objects.filter(is_active=True).order_by("code")
+    )
+    kind = forms.ChoiceField(
+        label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT, widget=forms.RadioSelect
+    )
+    date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(
+        label=_("start time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("duration (minutes)"),
+        required=False,
+        min_value=1,
+        max_value=24 * 60,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 15}),
+    )
+    staff = StaffChoiceField(
+        label=_("staff"), queryset=selectors.staff_list(), widget=forms.CheckboxSelectMultiple
+    )
+    topics = forms.ModelMultipleChoiceField(
+        label=_("topics"),
+        queryset=Topic.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    what_was_done = forms.CharField(
+        label=_("what was done"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    follow_up_needed = forms.BooleanField(label=_("follow-up needed"), required=False)
+
+    def __init__(self, *args, suggested_schools=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if suggested_schools:
+            # The schools of the day come first in the list, then every school.
+            field = self.fields["school"]
+            first = [(s.pk, f"★ {s.code} {s.name}") for s in suggested_schools]
+            rest = [(s.pk, f"{s.code} {s.name}") for s in field.queryset]
+            field.choices = [
+                ("", "---------"),
+                (_("Today's visits"), first),
+                (_("All schools"), rest),
+            ]
+
+    def to_input(self) -> RecordInput:
+        data = self.cleaned_data
+        return RecordInput(
+            date=data["date"],
+            school=data["school"],
+            kind=data["kind"],
+            staff=list(data["staff"]),
+            topics=list(data["topics"]),
+            start_time=data["start_time"],
+            duration_minutes=data["duration_minutes"],
+            what_was_done=data["what_was_done"],
+            follow_up_needed=data["follow_up_needed"],
+        )
+
+
+def record_initial(*, user, request=None) -> dict:
+    now = timezone.localtime()
+    initial = {
+        "date": now.date(),
+        # The nearest quarter hour before now: a visit is usually logged at its end,
+        # so staff adjust it less often than they would a blank field.
+        "start_time": now.time().replace(minute=now.minute // 15 * 15, second=0, microsecond=0),
+        "duration_minutes": 60,
+        "staff": [user.pk],
+        "kind": Kind.VISIT,
+    }
+    if request is not None:
+        initial.update(school=request.school_id, kind=request.kind)
+        if request.topic_id:
+            initial["topics"] = [request.topic_id]
+        if request.scheduled_time:
+            initial["start_time"] = request.scheduled_time
+        staff_ids = [u.pk for u in request.assigned_staff.all()]
+        initial["staff"] = list(dict.fromkeys([user.pk, *staff_ids]))
+    return initial
+
+
+class RequestForm(forms.Form):
+    school = SchoolChoiceField(
+        label=_("school"), queryset=School.objects.filter(is_active=True).order_by("code")
+    )
+    kind = forms.ChoiceField(
+        label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT, widget=forms.RadioSelect
+    )
+    topic = forms.ModelChoiceField(
+        label=_("topic"), queryset=Topic.objects.filter(is_active=True), required=False
+    )
+    preferred_date_1 = forms.DateField(
+        label=_("preferred date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    preferred_date_2 = forms.DateField(
+        label=_("second preferred date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    preferred_date_3 = forms.DateField(
+        label=_("third preferred date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    details = forms.CharField(
+        label=_("details"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What you need help with, the class or room, and who to ask for."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.school_id:
+            # A school user asks for their own school only; the field is not offered,
+            # so a forged value cannot reach another school.
+            del self.fields["school"]
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        for name in ("preferred_date_1", "preferred_date_2", "preferred_date_3"):
+            if data.get(name) and data[name] < today:
+                self.add_error(name, _("Choose a date from today on."))
+        return data
+
+    def preferred_dates(self) -> list:
+        return [
+            self.cleaned_data[name]
+            for name in ("preferred_date_1", "preferred_date_2", "preferred_date_3")
+            if self.cleaned_data.get(name)
+        ]
+
+
+class ScheduleForm(forms.Form):
+    staff = StaffChoiceField(
+        label=_("assigned staff"),
+        queryset=selectors.staff_list(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(
+        label=_("time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    note = forms.CharField(label=_("note"), required=False, max_length=300)
+
+
+class CancelForm(forms.Form):
+    note = forms.CharField(label=_("reason"), required=False, max_length=300)
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=_("name"), max_length=200)
+    start = forms.DateField(label=_("first day"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT)
+    topic = forms.ModelChoiceField(
+        label=_("topic"), queryset=Topic.objects.filter(is_active=True), required=False
+    )
+    schools = forms.ModelMultipleChoiceField(
+        label=_("schools"),
+        queryset=School.objects.filter(is_active=True).order_by("code"),
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+    )
+    staff = StaffChoiceField(
+        label=_("staff"), queryset=selectors.staff_list(), widget=forms.CheckboxSelectMultiple
+    )
+    visits_per_staff_per_day = forms.IntegerField(
+        label=_("visits per staff member per day"), initial=2, min_value=1, max_value=6
+    )
+    details = forms.CharField(
+        label=_("details"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("The period ends before it starts."))
+        return data

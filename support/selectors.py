@@ -1,0 +1,250 @@
+"""Reads for the support center. Every selector returning rows a user sees takes the
+user and narrows by gigaportal.scope; report selectors return plain rows in a fixed
+number of queries, whatever the number of records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from gigaportal.calendar import Term
+from gigaportal.models import School, User
+from gigaportal.roles import STAFF_ROLES, Role
+from gigaportal.scope import scope_queryset, scoped_get_or_404
+from gigaportal.selectors import terms_for_fiscal_year
+from support import rules
+from support.models import (
+    Campaign,
+    RequestEvent,
+    Status,
+    SupportRecord,
+    SupportRequest,
+    Topic,
+)
+
+
+def staff_list() -> QuerySet[User]:
+    """Center staff who can be assigned and named on records, leader first."""
+    return User.objects.filter(is_active=True, role__in=[Role.SUPPORT, Role.LEADER]).order_by(
+        "-role", "username"
+    )
+
+
+def topic_list() -> QuerySet[Topic]:
+    return Topic.objects.filter(is_active=True)
+
+
+# --- Records ----------------------------------------------------------------------------
+
+
+def _records(user) -> QuerySet[SupportRecord]:
+    return (
+        scope_queryset(SupportRecord.objects.all(), user)
+        .select_related("school", "created_by", "request")
+        .prefetch_related("staff", "topics")
+    )
+
+
+def record_list(
+    *,
+    user,
+    school_id: int | None = None,
+    staff_id: int | None = None,
+    kind: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> QuerySet[SupportRecord]:
+    records = _records(user)
+    if school_id:
+        records = records.filter(school_id=school_id)
+    if staff_id:
+        records = records.filter(staff__id=staff_id)
+    if kind:
+        records = records.filter(kind=kind)
+    if start:
+        records = records.filter(date__gte=start)
+    if end:
+        records = records.filter(date__lte=end)
+    return records
+
+
+def record_get(*, user, pk: int) -> SupportRecord:
+    return scoped_get_or_404(_records(user), user, pk=pk)
+
+
+# --- Requests -----------------------------------------------------------------------------
+
+
+def _requests(user) -> QuerySet[SupportRequest]:
+    return (
+        scope_queryset(SupportRequest.objects.all(), user)
+        .select_related("school", "topic", "requested_by", "campaign")
+        .prefetch_related("assigned_staff")
+    )
+
+
+def request_list(*, user, status: str | None = None) -> QuerySet[SupportRequest]:
+    requests = _requests(user)
+    if status == "open":
+        requests = requests.filter(status__in=[Status.REQUESTED, Status.SCHEDULED])
+    elif status in Status.values:
+        requests = requests.filter(status=status)
+    return requests
+
+
+def request_get(*, user, pk: int) -> SupportRequest:
+    return scoped_get_or_404(
+        _requests(user).prefetch_related(
+            Prefetch("events", queryset=RequestEvent.objects.select_related("actor")),
+            Prefetch(
+                "records",
+                queryset=SupportRecord.objects.prefetch_related("staff"),
+            ),
+        ),
+        user,
+        pk=pk,
+    )
+
+
+def request_open_for_logging(*, user, pk: int) -> SupportRequest | None:
+    """An open request staff may log against (a forged or closed id gives None)."""
+    if user.role not in STAFF_ROLES:
+        return None
+    return (
+        SupportRequest.objects.select_related("school", "topic")
+        .filter(pk=pk, status__in=[Status.REQUESTED, Status.SCHEDULED])
+        .first()
+    )
+
+
+def schedule(
+    *, user, start: dt.date, end: dt.date, staff_id: int | None = None
+) -> QuerySet[SupportRequest]:
+    """Scheduled visits in a period (one staff member's, or everybody's)."""
+    visits = _requests(user).filter(
+        status__in=[Status.SCHEDULED, Status.DONE],
+        scheduled_date__gte=start,
+        scheduled_date__lte=end,
+    )
+    if staff_id:
+        visits = visits.filter(assigned_staff__id=staff_id)
+    return visits.order_by("scheduled_date", "scheduled_time", "school__code")
+
+
+def visits_of_the_day(*, user, day: dt.date) -> list[SupportRequest]:
+    """The signed-in staff member's open visits of the day, suggested first when they
+    log support."""
+    return list(
+        schedule(user=user, start=day, end=day, staff_id=user.pk).filter(status=Status.SCHEDULED)
+    )
+
+
+def feed_visits(*, staff: User, since: dt.date) -> QuerySet[SupportRequest]:
+    return (
+        SupportRequest.objects.filter(
+            assigned_staff=staff,
+            status__in=[Status.SCHEDULED, Status.DONE],
+            scheduled_date__gte=since,
+        )
+        .select_related("school", "topic")
+        .prefetch_related("assigned_staff")
+        .order_by("scheduled_date", "scheduled_time")
+    )
+
+
+def campaign_list() -> QuerySet[Campaign]:
+    return (
+        Campaign.objects.annotate(
+            visit_count=Count("visits", distinct=True),
+            done_count=Count("visits", filter=Q(visits__status=Status.DONE), distinct=True),
+        )
+        .select_related("topic")
+        .order_by("-start", "id")
+    )
+
+
+def campaign_get(*, pk: int) -> Campaign:
+    return get_object_or_404(Campaign.objects.select_related("topic", "created_by"), pk=pk)
+
+
+# --- Reports --------------------------------------------------------------------------------
+
+
+def term_day_counts(*, user, fiscal_year: int) -> tuple[list[Term], list[rules.DayCount]]:
+    """The fiscal year's terms and its records counted by day and kind: one query."""
+    terms = terms_for_fiscal_year(fiscal_year)
+    first = min(t.start for t in terms)
+    last = max(t.end for t in terms)
+    rows = (
+        scope_queryset(SupportRecord.objects.all(), user)
+        .filter(date__gte=first, date__lte=last)
+        .values("date", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return terms, [rules.DayCount(r["date"], rules.Kind(r["kind"]), r["n"]) for r in rows]
+
+
+def _fiscal_records(user, fiscal_year: int) -> QuerySet[SupportRecord]:
+    return scope_queryset(SupportRecord.objects.all(), user).filter(
+        date__gte=dt.date(fiscal_year, 4, 1), date__lte=dt.date(fiscal_year + 1, 3, 31)
+    )
+
+
+def counts_by_school(*, user, fiscal_year: int) -> list[dict]:
+    """Rows of school code, name and counts by kind, one query."""
+    return list(
+        _fiscal_records(user, fiscal_year)
+        .values("school__code", "school__name", "school_id")
+        .annotate(**_kind_counts())
+        .order_by("school__code")
+    )
+
+
+def counts_by_staff(*, user, fiscal_year: int) -> list[dict]:
+    """Each record counts once for every staff member who took part."""
+    return list(
+        _fiscal_records(user, fiscal_year)
+        .values("staff__id", "staff__username", "staff__full_name")
+        .annotate(**_kind_counts())
+        .order_by("staff__username")
+    )
+
+
+def counts_by_topic(*, user, fiscal_year: int) -> list[dict]:
+    """Each record counts once for every topic it had; records without a topic are
+    counted under an empty topic."""
+    return list(
+        _fiscal_records(user, fiscal_year)
+        .values("topics__id", "topics__name", "topics__sort_order")
+        .annotate(**_kind_counts())
+        .order_by("topics__sort_order", "topics__id")
+    )
+
+
+def _kind_counts() -> dict:
+    return {
+        kind.value: Count("id", filter=Q(kind=kind.value), distinct=True) for kind in rules.KINDS
+    } | {"total": Count("id", distinct=True)}
+
+
+def school_history(*, user, school: School) -> QuerySet[SupportRecord]:
+    return record_list(user=user, school_id=school.pk)
+
+
+def school_get(*, user, pk: int) -> School:
+    return scoped_get_or_404(School.objects.all(), user, school_field="pk", pk=pk)
+
+
+def open_requests(*, user) -> QuerySet[SupportRequest]:
+    return request_list(user=user, status="open").order_by("created_at", "id")
+
+
+def fiscal_years_with_records(*, user) -> list[int]:
+    dates: Iterable[dt.date] = scope_queryset(SupportRecord.objects.all(), user).dates(
+        "date", "month"
+    )
+    return sorted({d.year if d.month >= 4 else d.year - 1 for d in dates}, reverse=True)
