@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from gigaportal.commands import add_format_argument, write_report
-from gigaportal.models import User
-from gigaportal.roles import Role
+from gigaportal.scope import COMMAND_LINE
 from support import reports, selectors
 from support.rules import tally_by_term
 
@@ -22,9 +21,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # The command speaks for the whole center: it counts every school's records,
         # as the leader's page does.
-        everyone = User(role=Role.ADMIN, is_active=True)
         terms, day_counts = selectors.term_day_counts(
-            user=everyone, fiscal_year=options["fiscal_year"]
+            user=COMMAND_LINE, fiscal_year=options["fiscal_year"]
         )
         report = reports.terms_long(tally_by_term(day_counts, terms))
         write_report(self, report, options["format"])
