@@ -76,6 +76,9 @@ class Event:
     school: Hashable | None = None
     # Where the event came from (a CSV row number, a form): echoed in violations.
     ref: Any = None
+    # Carried through to the record; the rules do not look at them.
+    cause: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
