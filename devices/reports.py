@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from devices import ledger
@@ -55,8 +56,9 @@ def fiscal_year_report(
             figure = by_key[(model.pk, month)]
             row += [figure.incidents, figure.spares_remaining]
         rows.append(tuple(row))
-    total: list = [_("Total")]
-    previous: list = [_("%(year)s total") % {"year": fiscal_year_label(year - 1)}]
+    # Cell values are plain strings (eager gettext): openpyxl refuses lazy ones.
+    total: list = [gettext("Total")]
+    previous: list = [gettext("%(year)s total") % {"year": fiscal_year_label(year - 1)}]
     for model in figures.models:
         total += [sum(r.incidents for r in figures.rows if r.model == model.pk), None]
         previous += [previous_totals.get(model.pk, 0), None]
@@ -100,7 +102,7 @@ def rates_report(rows: Sequence[RateRow], *, start: Month, end: Month) -> Report
         footer=[
             (
                 "",
-                _("All schools"),
+                gettext("All schools"),
                 "",
                 deployed,
                 incidents,
@@ -128,5 +130,5 @@ def causes_report(counts: Mapping[tuple[Month, str], int], *, start: Month, end:
         title=_("Causes of breakages and failures by month"),
         columns=columns,
         rows=rows,
-        footer=[(_("Total"), *totals)] if rows else [],
+        footer=[(gettext("Total"), *totals)] if rows else [],
     )
