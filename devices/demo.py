@@ -10,7 +10,7 @@
 - A failed Chromebook is swapped for a spare and sent for a warranty repair, which
   comes back into the spare pool ten days later, within the same month (failures are
   dated on or before the 15th). Chromebook spares are therefore 21 at every month's
-  end, and never below 12 even in June 2022 with its nine failures.
+  end, and never below 14 even in June 2022 with its nine failures.
 
 The events go through devices.services.device_events_record, the same path as an
 import, so the demo obeys the ledger's rules. A second run changes nothing.
