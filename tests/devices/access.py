@@ -1,0 +1,82 @@
+"""Every devices URL, for the permission harness (tests/test_access.py)."""
+
+from __future__ import annotations
+
+from devices.models import DeviceEvent
+from tests.access import EVERYONE, LEADERS, SCHOOL, STAFF, View
+from tests.devices.factories import make_device, make_device_model
+
+
+def build(world):
+    model = make_device_model()
+    world.device_a = make_device(school=world.school_a, model=model, serial="HARNESSA1")
+    world.device_b = make_device(school=world.school_b, model=model, serial="HARNESSB1")
+    world.fault_b = DeviceEvent.objects.create(
+        date="2022-05-01",
+        device=world.device_b,
+        kind="breakage",
+        school=world.school_b,
+        confirmed=False,
+        note="marker-of-school-b",
+    )
+
+
+VIEWS = [
+    View("devices:list", roles=EVERYONE, hidden=lambda w: w.device_b.serial),
+    View(
+        "devices:detail",
+        roles=EVERYONE,
+        kwargs=lambda w: {"pk": w.device_a.pk},
+        other_school_kwargs=lambda w: {"pk": w.device_b.pk},
+    ),
+    View(
+        "devices:school",
+        roles=EVERYONE,
+        kwargs=lambda w: {"pk": w.school_a.pk},
+        other_school_kwargs=lambda w: {"pk": w.school_b.pk},
+    ),
+    View(
+        "devices:serials",
+        roles=EVERYONE,
+        query="?q=HARNESS",
+        hidden=lambda w: w.device_b.serial,
+    ),
+    View("devices:record", roles=STAFF),
+    View("devices:report_fault", roles=SCHOOL),
+    View("devices:faults", roles=STAFF),
+    View(
+        "devices:confirm_fault",
+        roles=STAFF,
+        method="post",
+        kwargs=lambda w: {"pk": w.fault_b.pk},
+        ok_status=(302,),
+    ),
+    View(
+        "devices:dismiss_fault",
+        roles=STAFF,
+        method="post",
+        kwargs=lambda w: {"pk": w.fault_b.pk},
+        ok_status=(302,),
+    ),
+    View("devices:import", roles=LEADERS),
+    View("devices:import_events", roles=LEADERS),
+    View("devices:breakage", roles=STAFF, query="?year=2022"),
+    View(
+        "devices:breakage", roles=STAFF, query="?year=2022&download=csv", id="devices:breakage[csv]"
+    ),
+    View(
+        "devices:breakage",
+        roles=STAFF,
+        query="?year=2022&download=xlsx",
+        id="devices:breakage[xlsx]",
+    ),
+    View(
+        "devices:breakage_chart",
+        roles=STAFF,
+        kwargs=lambda w: {"model_pk": w.device_a.model_id},
+        query="?year=2022",
+    ),
+    View("devices:rates", roles=STAFF, query="?year=2022", also_check=("?year=2022&download=csv",)),
+    View("devices:causes", roles=STAFF, query="?year=2022&download=csv"),
+    View("devices:forecast", roles=STAFF),
+]

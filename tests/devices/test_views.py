@@ -1,0 +1,190 @@
+"""Device pages through the test client: scoping, forms, forged input, downloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+
+from devices import services
+from devices.models import Device, DeviceEvent
+from tests.devices.factories import make_device, make_device_model, make_spares
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_school_user_sees_only_their_schools_devices(client, school_a, school_b, school_a_user):
+    mine = make_device(school=school_a)
+    theirs = make_device(school=school_b)
+    [spare] = make_spares(1)
+    client.force_login(school_a_user)
+    # Even asking for school B by filter shows nothing of it.
+    page = client.get(reverse("devices:list"), {"school": school_b.pk}).content.decode()
+    assert theirs.serial not in page and spare.serial not in page
+    page = client.get(reverse("devices:list")).content.decode()
+    assert mine.serial in page and theirs.serial not in page
+    suggestions = client.get(reverse("devices:serials"), {"q": "S"}).json()["results"]
+    assert [row["serial"] for row in suggestions] == [mine.serial]
+
+
+def test_the_device_list_filters_by_school_model_and_status(
+    client, support_staff, school_a, school_b
+):
+    chromebook = make_device_model(name="Chromebook", kind="chromebook")
+    a = make_device(school=school_a)
+    b = make_device(school=school_b, model=chromebook)
+    [spare] = make_spares(1)
+    client.force_login(support_staff)
+    page = client.get(reverse("devices:list"), {"model": chromebook.pk}).content.decode()
+    assert b.serial in page and a.serial not in page
+    page = client.get(reverse("devices:list"), {"status": "spare"}).content.decode()
+    assert spare.serial in page and a.serial not in page
+
+
+def test_staff_record_a_breakage_with_a_spare(client, support_staff, school_a):
+    device = make_device(school=school_a)
+    [spare] = make_spares(1)
+    client.force_login(support_staff)
+    response = client.post(
+        reverse("devices:record"),
+        {
+            "school": school_a.pk,
+            "serial": device.serial.lower(),  # typed on a phone
+            "kind": "breakage",
+            "cause": "cracked_screen",
+            "spare_serial": spare.serial,
+            "date": "2022-05-10",
+        },
+    )
+    assert response.status_code == 302
+    event = DeviceEvent.objects.get()
+    assert (event.device, event.spare, event.cause, event.recorded_by) == (
+        device,
+        spare,
+        "cracked_screen",
+        support_staff,
+    )
+    history = client.get(reverse("devices:detail", args=[spare.pk])).content.decode()
+    assert device.serial in history and support_staff.display_name in history
+
+
+def test_the_form_refuses_a_spare_already_issued_with_a_message(client, support_staff, school_a):
+    first, second = make_device(school=school_a), make_device(school=school_a)
+    [spare] = make_spares(1)
+    services.device_breakage_record(
+        user=support_staff,
+        school=school_a,
+        serial=first.serial,
+        kind="breakage",
+        cause="",
+        spare_serial=spare.serial,
+    )
+    client.force_login(support_staff)
+    response = client.post(
+        reverse("devices:record"),
+        {
+            "school": school_a.pk,
+            "serial": second.serial,
+            "kind": "breakage",
+            "cause": "dropped",
+            "spare_serial": spare.serial,
+            "date": "2022-05-11",
+        },
+    )
+    assert response.status_code == 400
+    assert 'data-testid="error-spare_serial"' in response.content.decode()
+    assert Device.objects.get(pk=second.pk).status == "deployed"
+
+
+def test_a_school_user_cannot_report_a_fault_on_another_schools_device(
+    client, school_a_user, school_b
+):
+    theirs = make_device(school=school_b)
+    client.force_login(school_a_user)
+    response = client.post(
+        reverse("devices:report_fault"),
+        {"serial": theirs.serial, "kind": "breakage", "cause": "dropped"},
+    )
+    assert response.status_code == 400
+    assert not DeviceEvent.objects.exists()
+
+
+def test_a_school_report_is_confirmed_by_staff(client, school_a, school_a_user, support_staff):
+    device = make_device(school=school_a)
+    [spare] = make_spares(1)
+    client.force_login(school_a_user)
+    client.post(
+        reverse("devices:report_fault"),
+        {"serial": device.serial, "kind": "failure", "cause": "charging"},
+    )
+    report = DeviceEvent.objects.get(confirmed=False)
+    client.force_login(support_staff)
+    assert device.serial in client.get(reverse("devices:faults")).content.decode()
+    client.post(reverse("devices:confirm_fault", args=[report.pk]), {"spare_serial": spare.serial})
+    report.refresh_from_db()
+    assert report.confirmed and report.spare == spare
+    assert Device.objects.get(pk=device.pk).status == "in_repair"
+
+
+def test_a_bad_event_file_uploaded_in_the_browser_shows_every_row_and_writes_nothing(
+    client, leader, school_a
+):
+    make_device(school=school_a, serial="UP1")
+    client.force_login(leader)
+    upload = io.BytesIO(
+        "日付,シリアル番号,区分\n2022-04-01,UP1,破損\n2022-04-02,UP1,破損\n2022-13-01,UP1,破損\n".encode(
+            "cp932"
+        )
+    )
+    upload.name = "events.csv"
+    response = client.post(reverse("devices:import_events"), {"file": upload})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'data-testid="import-errors"' in page and "2022-13-01" in page
+    assert not DeviceEvent.objects.exists()
+
+
+def test_the_fiscal_year_page_shows_the_table_chart_and_downloads(client, leader, school_a):
+    device = make_device(school=school_a)
+    [spare] = make_spares(1)
+    services.device_breakage_record(
+        user=leader,
+        school=school_a,
+        serial=device.serial,
+        kind="breakage",
+        cause="",
+        spare_serial=spare.serial,
+        date=dt.date(2022, 6, 3),
+    )
+    client.force_login(leader)
+    page = client.get(reverse("devices:breakage"), {"year": 2022}).content.decode()
+    assert "令和4年度" in page and 'data-testid="breakage-chart"' in page and "令和3年度" in page
+    csv = client.get(reverse("devices:breakage"), {"year": 2022, "download": "csv"})
+    assert csv.content.startswith(b"\xef\xbb\xbf")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[1].startswith("4月,0,1") and lines[3].startswith("6月,1,0")
+    chart = client.get(reverse("devices:breakage_chart", args=[device.model_id]), {"year": 2022})
+    assert chart["Content-Type"] == "image/png" and chart.content[:4] == b"\x89PNG"
+
+
+def test_the_leaders_home_warns_when_spares_run_short(client, leader, school_a):
+
+    model = make_device_model()
+    spares = make_spares(4, model=model)
+    for i, spare in enumerate(spares[:3]):
+        device = make_device(school=school_a, model=model)
+        services.device_breakage_record(
+            user=leader,
+            school=school_a,
+            serial=device.serial,
+            kind="breakage",
+            cause="",
+            spare_serial=spare.serial,
+            date=dt.date(2022, 10 + i, 5),
+        )
+    client.force_login(leader)
+    page = client.get(reverse("home")).content.decode()
+    # 1 spare left at half a spare a month: two months, under the default six.
+    assert 'data-testid="spares-warning"' in page
