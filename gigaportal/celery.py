@@ -18,5 +18,7 @@ app.autodiscover_tasks()
 BEAT_SCHEDULE: dict[str, dict] = {
     # Later issues add entries here, e.g. the sweep of undelivered escalation actions.
     "heartbeat": {"task": "gigaportal.tasks.heartbeat", "schedule": crontab(minute="*/5")},
+    # Traffic: outgoing actions left pending (broker outage, back-off) and months due.
+    "traffic-sweep": {"task": "traffic.tasks.sweep_undelivered", "schedule": crontab(minute="*/2")},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
