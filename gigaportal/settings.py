@@ -136,6 +136,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # HTTPS hardening is on whenever DEBUG is off; HTTPS=false is for tests over plain HTTP.
 HTTPS = env.bool("HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
+# The container health check calls /healthz over plain HTTP from inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)

@@ -68,3 +68,23 @@ def term_label(number) -> str:
         return f"{int(number)}学期"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def report_cells(row, columns):
+    """Pairs a report row with its columns for gigaportal/_report_table.html:
+    [(text, numeric), ...], numbers with thousands separators."""
+    from decimal import Decimal
+
+    cells = []
+    for value, column in zip(row, columns, strict=False):
+        if value is None:
+            text = ""
+        elif isinstance(value, bool):
+            text = "✓" if value else ""
+        elif isinstance(value, int | Decimal) and column.numeric:
+            text = f"{value:,}"
+        else:
+            text = str(value)
+        cells.append((text, column.numeric))
+    return cells

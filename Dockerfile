@@ -1,0 +1,24 @@
+# Production image: gunicorn for the web, the same image for the Celery worker and beat.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY gigaportal gigaportal
+COPY devices devices
+COPY traffic traffic
+COPY support support
+COPY surveys surveys
+COPY security security
+RUN pip install .
+
+COPY . .
+# Static files are hashed and compressed at build time and served by WhiteNoise from
+# the web container: the school network never reaches a CDN.
+RUN SECRET_KEY=build-only-not-secret DEBUG=false python manage.py collectstatic --noinput
+
+RUN useradd --system --home /app portal && mkdir -p /app/media && chown portal /app/media
+USER portal
+EXPOSE 8000
+CMD ["gunicorn", "gigaportal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
