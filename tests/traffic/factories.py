@@ -18,7 +18,10 @@ def make_line(*, school=None, number: str | None = None) -> Line:
     )
 
 
-def make_policy(*, effective_from: Month = Month(2022, 9), **extra) -> Policy:
+SEPTEMBER_2022 = Month(2022, 9)
+
+
+def make_policy(*, effective_from: Month = SEPTEMBER_2022, **extra) -> Policy:
     return Policy.objects.create(effective_from=effective_from.first_day(), **extra)
 
 
