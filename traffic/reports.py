@@ -162,3 +162,27 @@ def mdm_csv_report(actions: Iterable, serials: Mapping[str, str] | None = None) 
             for a in actions
         ],
     )
+
+
+def case_list_report(cases: Iterable) -> Report:
+    """cases: Case rows with line and school."""
+    return Report(
+        title=_("Heavy-usage cases"),
+        columns=[
+            ReportColumn("line_number", _("line number")),
+            ReportColumn("school", _("school")),
+            ReportColumn("cohort_month", _("cohort (month of entry)")),
+            ReportColumn("step", _("step"), numeric=True),
+            ReportColumn("improved_in", _("improved in")),
+        ],
+        rows=[
+            (
+                c.line.number,
+                c.line.school.name if c.line.school else "",
+                f"{c.cohort:%Y-%m}",
+                c.stage,
+                f"{c.closed_month:%Y-%m}" if c.closed_month else "",
+            )
+            for c in cases
+        ],
+    )

@@ -137,8 +137,10 @@ def line_list(*, user, query: str = ""):
     lines = scope_queryset(Line.objects.all(), user, school_field="school")
     if query:
         lines = lines.filter(Q(number__contains=query) | Q(school__name__contains=query))
-    return lines.select_related("school").annotate(
-        open_cases=Count("cases", filter=Q(cases__closed_month__isnull=True))
+    return (
+        lines.select_related("school")
+        .annotate(open_cases=Count("cases", filter=Q(cases__closed_month__isnull=True)))
+        .order_by("number")
     )
 
 
