@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -34,6 +35,8 @@ from traffic.models import (
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+# The first retry waits this long, then twice as long each time (settings may shorten
+# it: TRAFFIC_RETRY_BASE_SECONDS).
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 60 * 60
 # A claim older than this belongs to a worker that died mid-send (the task time
@@ -390,7 +393,8 @@ def _delivery_failed(action: Action, error: str) -> tuple[str, int]:
     if action.attempts >= MAX_ATTEMPTS:
         Action.objects.filter(id=action.id).update(status=Action.Status.FAILED, last_error=error)
         return DeliveryOutcome.FAILED, 0
-    delay = min(BACKOFF_BASE_SECONDS * 2 ** (action.attempts - 1), BACKOFF_CAP_SECONDS)
+    base = getattr(settings, "TRAFFIC_RETRY_BASE_SECONDS", BACKOFF_BASE_SECONDS)
+    delay = min(base * 2 ** (action.attempts - 1), BACKOFF_CAP_SECONDS)
     Action.objects.filter(id=action.id, status=Action.Status.SENDING).update(
         status=Action.Status.PENDING,
         last_error=error,
