@@ -122,3 +122,25 @@ def test_the_command_imports_and_refuses_with_reasons(tmp_path):
     with pytest.raises(CommandError, match="nothing changed"):
         call_command("import_traffic", str(bad))
     assert usage_of("070-1111-0001", "2022-09") == 1
+
+
+def test_the_import_page_shows_every_bad_row_in_japanese_and_writes_nothing(client, leader):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(leader)
+    upload = SimpleUploadedFile(
+        "usage.csv",
+        "回線番号,利用月,通信量(GB)\n070-1111-0001,2022-09,-3\n070-1111-0002,2022年13月,1\n".encode(
+            "cp932"
+        ),
+    )
+    response = client.post("/traffic/import/", {"file": upload})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "何も変更していません" in text or "変更されていません" in text
+    assert "2行目" in text and "3行目" in text
+    assert not MonthlyUsage.objects.exists()
+    good = SimpleUploadedFile("usage.csv", b"line_number,month,usage_gb\n070-1111-0001,2022-09,3\n")
+    response = client.post("/traffic/import/", {"file": good})
+    assert response.status_code == 302
+    assert usage_of("070-1111-0001", "2022-09") == 3
