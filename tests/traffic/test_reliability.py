@@ -223,3 +223,44 @@ def test_a_failing_webhook_is_retried_with_backoff_and_delivered_once(
     first, second = webhook_server.requests
     assert first["headers"]["X-Gigaportal-Delivery"] == second["headers"]["X-Gigaportal-Delivery"]
     assert first["body"] == second["body"]
+
+
+def test_a_large_upload_is_imported_by_the_worker_and_its_page_polls_the_status(
+    celery_worker, client, leader, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from traffic import views
+    from traffic.models import ImportJob
+
+    settings.MEDIA_ROOT = tmp_path
+    rows = "".join(f"070-6666-{i:04d},2022-09,{i % 50}.5\n" for i in range(3000))
+    big = ("line_number,month,usage_gb\n" + rows).encode()
+    bad = (
+        "line_number,month,usage_gb\n"
+        + "".join(rows.splitlines(keepends=True)[:100])
+        + "070-7777-0001,2022-10,x\n"
+    ).encode()
+    client.force_login(leader)
+    views.SYNC_IMPORT_BYTES, saved = 1000, views.SYNC_IMPORT_BYTES  # both files count as large
+    try:
+        response = client.post("/traffic/import/", {"file": SimpleUploadedFile("big.csv", big)})
+        job = ImportJob.objects.get()
+        assert response["Location"] == f"/traffic/import/{job.pk}/"
+        assert wait_for(
+            lambda: client.get(f"/traffic/import/{job.pk}/status/").json()["status"] == "done"
+        )
+        status = client.get(f"/traffic/import/{job.pk}/status/").json()
+        assert (status["rows"], status["percent"], status["months"]) == (3000, 100, ["2022-09"])
+        assert MonthlyUsage.objects.count() == 3000
+
+        client.post("/traffic/import/", {"file": SimpleUploadedFile("bad.csv", bad)})
+        failed = ImportJob.objects.exclude(pk=job.pk).get()
+        assert wait_for(
+            lambda: client.get(f"/traffic/import/{failed.pk}/status/").json()["status"] == "failed"
+        )
+        errors = client.get(f"/traffic/import/{failed.pk}/status/").json()["errors"]
+        assert errors == ["102行目、列「usage_gb」：'x' は数値ではありません"]
+        assert MonthlyUsage.objects.count() == 3000
+    finally:
+        views.SYNC_IMPORT_BYTES = saved
