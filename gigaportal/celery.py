@@ -16,12 +16,14 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 BEAT_SCHEDULE: dict[str, dict] = {
-    # Later issues add entries here, e.g. the sweep of undelivered escalation actions.
+    # Beat's proof of life, read by /healthz and beat's container health check.
     "heartbeat": {"task": "gigaportal.tasks.heartbeat", "schedule": crontab(minute="*/5")},
     # E-mails to schools whose send task was lost (a broker restart) go out here.
     "support-pending-notices": {
         "task": "support.tasks.send_pending_notices",
         "schedule": crontab(minute="*/10"),
     },
+    # Traffic: outgoing actions left pending (broker outage, back-off) and months due.
+    "traffic-sweep": {"task": "traffic.tasks.sweep_undelivered", "schedule": crontab(minute="*/2")},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

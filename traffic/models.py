@@ -1,1 +1,381 @@
-from django.db import models  # noqa: F401  (the models of this app arrive with its issue)
+"""Cellular lines, their monthly usage, and the heavy-usage cases with their outbox.
+
+Usage is stored in MB (3 decimals) so that both carrier formats are exact: a GB
+figure with up to three decimals times 1,024 and an MB figure with up to three
+decimals are both representable, and the thresholds (GB × 1,024) compare exactly
+at their inclusive bounds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from gigaportal.calendar import Month
+from gigaportal.models import School
+from traffic import escalation
+
+MB_PER_GB = 1024
+
+
+def month_of(day: dt.date) -> Month:
+    return Month(day.year, day.month)
+
+
+class Policy(models.Model):
+    """A version of the heavy-usage policy. The one in force for a month is the latest
+    whose effective month is not after it; earlier versions stay for the record."""
+
+    effective_from = models.DateField(
+        _("effective from (month)"), unique=True, help_text=_("The first day of the month.")
+    )
+    single_gb = models.DecimalField(
+        _("single-month threshold (GB)"), max_digits=8, decimal_places=2, default=Decimal(200)
+    )
+    consecutive_gb = models.DecimalField(
+        _("consecutive-months threshold (GB)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal(100),
+    )
+    gb_per_line = models.DecimalField(
+        _("GB per line"), max_digits=8, decimal_places=2, default=Decimal(5)
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name = _("usage policy")
+        verbose_name_plural = _("usage policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(single_gb__gt=0, consecutive_gb__gt=0, gb_per_line__gt=0),
+                name="traffic_policy_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.effective_from:%Y-%m}〜 ({self.single_gb}/{self.consecutive_gb} GB)"
+
+    def as_rule(self) -> escalation.Policy:
+        return escalation.Policy(
+            effective_from=month_of(self.effective_from),
+            single_gb=self.single_gb,
+            consecutive_gb=self.consecutive_gb,
+            gb_per_line=self.gb_per_line,
+        )
+
+
+class Line(models.Model):
+    """A pupil iPad's cellular line (070-XXXX-XXXX). The pupil is not named here: the
+    school knows whose iPad it is."""
+
+    number = models.CharField(_("line number"), max_length=20, unique=True)
+    school = models.ForeignKey(
+        School,
+        verbose_name=_("school"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="traffic_lines",
+    )
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("line")
+        verbose_name_plural = _("lines")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class MonthlyUsage(models.Model):
+    # No index of its own: the unique (line, month) index starts with the line, and
+    # one index fewer to maintain matters when a month brings 300,000 rows.
+    line = models.ForeignKey(
+        Line,
+        verbose_name=_("line"),
+        on_delete=models.CASCADE,
+        related_name="usages",
+        db_index=False,
+    )
+    month = models.DateField(_("month"))
+    usage_mb = models.DecimalField(_("usage (MB)"), max_digits=14, decimal_places=3)
+
+    class Meta:
+        ordering = ["month", "line"]
+        verbose_name = _("monthly usage")
+        verbose_name_plural = _("monthly usage")
+        constraints = [
+            models.UniqueConstraint(fields=["line", "month"], name="traffic_one_usage_a_month"),
+            models.CheckConstraint(condition=Q(usage_mb__gte=0), name="traffic_usage_not_negative"),
+        ]
+        # Month replacement, the monthly totals and the evaluation's "at or above the
+        # threshold" all start from the month.
+        indexes = [models.Index(fields=["month", "usage_mb"], name="traffic_usage_month_mb")]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} {self.month:%Y-%m}"
+
+    @property
+    def usage_gb(self) -> Decimal:
+        return self.usage_mb / MB_PER_GB
+
+
+class Evaluation(models.Model):
+    """One evaluated month. Its unique month is what makes a second evaluation (even a
+    concurrent one) a no-op."""
+
+    month = models.DateField(_("month"), unique=True)
+    policy = models.ForeignKey(Policy, verbose_name=_("policy"), on_delete=models.PROTECT)
+    evaluated_at = models.DateTimeField(_("evaluated at"), auto_now_add=True)
+    evaluated_by = models.CharField(_("evaluated by"), max_length=150, blank=True)
+    opened = models.PositiveIntegerField(_("opened"), default=0)
+    escalated = models.PositiveIntegerField(_("escalated"), default=0)
+    continued = models.PositiveIntegerField(_("continued"), default=0)
+    improved = models.PositiveIntegerField(_("improved"), default=0)
+
+    class Meta:
+        ordering = ["-month"]
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+STAGE_CHOICES = [
+    (1, _("① caution message")),
+    (2, _("② notice to the school")),
+    (3, _("③ warning message")),
+    (4, _("④ letter to the parents")),
+]
+STAGE_MARKS = {1: "①", 2: "②", 3: "③", 4: "④"}
+
+
+class Case(models.Model):
+    """A line's run of heavy-usage months, from its cohort month until it improves."""
+
+    line = models.ForeignKey(
+        Line, verbose_name=_("line"), on_delete=models.PROTECT, related_name="cases"
+    )
+    cohort = models.DateField(_("cohort (month of entry)"))
+    stage = models.PositiveSmallIntegerField(_("step"), choices=STAGE_CHOICES)
+    closed_month = models.DateField(_("improved in"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-cohort", "line"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        constraints = [
+            # A relapse opens a new case, never a second open one.
+            models.UniqueConstraint(
+                fields=["line"],
+                condition=Q(closed_month__isnull=True),
+                name="traffic_one_open_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line} {self.cohort:%Y-%m}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_month is None
+
+    @property
+    def stage_mark(self) -> str:
+        return STAGE_MARKS[self.stage]
+
+
+class CaseStep(models.Model):
+    """What happened to a case in one evaluated month (its timeline)."""
+
+    TRANSITION_CHOICES = [
+        (escalation.Transition.OPENED.value, _("opened")),
+        (escalation.Transition.ESCALATED.value, _("escalated")),
+        (escalation.Transition.CONTINUED.value, _("continuing")),
+        (escalation.Transition.IMPROVED.value, _("improved")),
+    ]
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="steps"
+    )
+    month = models.DateField(_("month"))
+    transition = models.CharField(_("what happened"), max_length=20, choices=TRANSITION_CHOICES)
+    stage = models.PositiveSmallIntegerField(_("step"), choices=STAGE_CHOICES)
+    usage_mb = models.DecimalField(_("usage (MB)"), max_digits=14, decimal_places=3, default=0)
+
+    class Meta:
+        ordering = ["month"]
+        verbose_name = _("case step")
+        verbose_name_plural = _("case steps")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "month"], name="traffic_one_step_a_month"),
+        ]
+        indexes = [models.Index(fields=["month"], name="traffic_step_month")]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.month:%Y-%m} {self.transition}"
+
+    @property
+    def status(self) -> str:
+        if self.transition == escalation.Transition.IMPROVED:
+            return "improved"
+        return f"stage{self.stage}"
+
+    @property
+    def usage_gb(self) -> Decimal:
+        return self.usage_mb / MB_PER_GB
+
+
+ACTION_KIND_CHOICES = [
+    (escalation.ActionKind.TABLET_CAUTION.value, _("caution message to the tablet")),
+    (escalation.ActionKind.SCHOOL_NOTICE.value, _("notice to the school")),
+    (escalation.ActionKind.TABLET_WARNING.value, _("warning message to the tablet")),
+    (escalation.ActionKind.PARENT_LETTER.value, _("letter to the parents (via the school)")),
+]
+
+
+class Action(models.Model):
+    """The outbox: one outgoing action per case and step, written in the evaluation's
+    transaction and sent afterwards by a task that claims it first."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="actions"
+    )
+    stage = models.PositiveSmallIntegerField(_("step"), choices=STAGE_CHOICES)
+    kind = models.CharField(_("kind"), max_length=20, choices=ACTION_KIND_CHOICES)
+    month = models.DateField(_("month"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    backend = models.CharField(_("sent through"), max_length=20, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-month", "case"]
+        verbose_name = _("outgoing action")
+        verbose_name_plural = _("outgoing actions")
+        constraints = [
+            # The guarantee that no step is ever sent twice: not one row per attempt,
+            # one row per case and step, whatever the number of evaluations or workers.
+            models.UniqueConstraint(fields=["case", "stage"], name="traffic_one_action_a_step"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="traffic_action_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.case}"
+
+
+class SchoolNotice(models.Model):
+    """A notice (step ②) or a parents' letter (step ④) in the school's inbox; the
+    school acknowledges it (who, when)."""
+
+    action = models.OneToOneField(
+        Action, verbose_name=_("action"), on_delete=models.CASCADE, related_name="notice"
+    )
+    school = models.ForeignKey(
+        School, verbose_name=_("school"), on_delete=models.PROTECT, related_name="traffic_notices"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("school notice")
+        verbose_name_plural = _("school notices")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class MessageText(models.Model):
+    """The words of each action, editable in admin. `{line_number}`, `{month}`,
+    `{usage_gb}` and `{school}` are filled in when the action is written."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ACTION_KIND_CHOICES, unique=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = _("message text")
+        verbose_name_plural = _("message texts")
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class ImportJob(models.Model):
+    """A large upload imported by a worker; the page polls its status."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    file = models.FileField(_("file"), upload_to="traffic/imports/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    bytes_read = models.PositiveBigIntegerField(_("bytes read"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    months = models.JSONField(_("months"), default=list, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("usage import")
+        verbose_name_plural = _("usage imports")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.size:
+            return 0
+        return min(99, int(self.bytes_read * 100 / self.size))

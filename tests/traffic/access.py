@@ -1,0 +1,99 @@
+"""Who may open each traffic page (see tests/access.py)."""
+
+from gigaportal.calendar import Month
+from tests.access import EVERYONE, LEADERS, SCHOOL, STAFF, View
+from tests.traffic.factories import make_line, make_policy, set_usage
+from traffic import services
+from traffic.models import ImportJob, SchoolNotice
+
+SEP, OCT = Month(2022, 9), Month(2022, 10)
+B_LINE = "070-8888-0001"
+
+
+def build(world):
+    """School A: one heavy line; school B: three (one with a known number). Both months
+    evaluated, so each school has cases at ② and a notice in its inbox."""
+    make_policy()
+    world.line_a = make_line(school=world.school_a, number="070-7777-0001")
+    set_usage(world.line_a, SEP, 250)
+    set_usage(world.line_a, OCT, 250)
+    world.lines_b = [
+        make_line(school=world.school_b, number=B_LINE),
+        make_line(school=world.school_b),
+        make_line(school=world.school_b),
+    ]
+    for line in world.lines_b:
+        set_usage(line, SEP, 210)
+        set_usage(line, OCT, 210)
+    services.evaluation_run(month=SEP)
+    services.evaluation_run(month=OCT)
+    world.case_a = world.line_a.cases.get()
+    world.case_b = world.lines_b[0].cases.get()
+    world.notice_a = SchoolNotice.objects.get(school=world.school_a)
+    world.notice_b = SchoolNotice.objects.filter(school=world.school_b).first()
+    world.job = ImportJob.objects.create(
+        original_name="usage.csv", size=10, status=ImportJob.Status.DONE, rows=3
+    )
+
+
+def a(pk_of):
+    return lambda w: {"pk": pk_of(w).pk}
+
+
+VIEWS = [
+    # Monthly totals: school A's user sees its own 250 GB a month, staff the city's 880.
+    View("traffic:usage", roles=EVERYONE, hidden=lambda w: "880", also_check=("?download=csv",)),
+    View("traffic:usage_chart", roles=EVERYONE),
+    # Cohort flow: staff see "② 4" in October; school A only its own "② 1".
+    View("traffic:flow", roles=EVERYONE, hidden=lambda w: "② 4"),
+    View(
+        "traffic:case_list",
+        roles=EVERYONE,
+        hidden=lambda w: B_LINE,
+        also_check=("?download=csv", "?month=2022-10&stage=2"),
+    ),
+    View(
+        "traffic:case_detail",
+        roles=EVERYONE,
+        kwargs=a(lambda w: w.case_a),
+        other_school_kwargs=a(lambda w: w.case_b),
+    ),
+    View("traffic:line_list", roles=EVERYONE, hidden=lambda w: B_LINE),
+    View(
+        "traffic:line_detail",
+        roles=EVERYONE,
+        kwargs=a(lambda w: w.line_a),
+        other_school_kwargs=a(lambda w: w.lines_b[0]),
+    ),
+    View("traffic:inbox", roles=EVERYONE, hidden=lambda w: w.school_b.name),
+    View(
+        "traffic:notice_detail",
+        roles=EVERYONE,
+        kwargs=a(lambda w: w.notice_a),
+        other_school_kwargs=a(lambda w: w.notice_b),
+    ),
+    View(
+        "traffic:notice_print",
+        roles=EVERYONE,
+        kwargs=a(lambda w: w.notice_a),
+        other_school_kwargs=a(lambda w: w.notice_b),
+    ),
+    # Only the school acknowledges its notices.
+    View(
+        "traffic:notice_acknowledge",
+        roles=SCHOOL,
+        method="post",
+        kwargs=a(lambda w: w.notice_a),
+        other_school_kwargs=a(lambda w: w.notice_b),
+        ok_status=(302,),
+    ),
+    View("traffic:import", roles=LEADERS),
+    View("traffic:import_job", roles=LEADERS, kwargs=a(lambda w: w.job)),
+    View("traffic:import_job_status", roles=LEADERS, kwargs=a(lambda w: w.job)),
+    View(
+        "traffic:mdm_csv",
+        roles=STAFF,
+        hidden=lambda w: B_LINE,
+        query="?kind=tablet_caution&month=2022-09",
+    ),
+]
