@@ -26,6 +26,7 @@ from devices import ledger, services
 from devices.models import Device, DeviceEvent, DeviceModel, DevicesSettings
 from gigaportal.calendar import Month, month_range
 from gigaportal.models import School, User
+from traffic import demo as traffic_demo
 
 IPAD_DEPLOYED, IPAD_SPARES = 24_213, 750
 CHROMEBOOK_DEPLOYED, CHROMEBOOK_SPARES = 720, 21
@@ -101,7 +102,13 @@ def load(*, stdout) -> None:
     devices: list[Device] = []
     n = 0
     ipads_at: dict[int, list[str]] = {}
+    # Each deployed iPad carries one of its school's demo cellular lines, so the traffic
+    # pages and the MDM recipient lists can name the device behind a heavy line.
+    lines_at: dict[str, list[str]] = {}
+    for number, code in traffic_demo.demo_lines([s.code for s in schools]):
+        lines_at.setdefault(code, []).append(number)
     for school, count in zip(schools, _allocate(IPAD_DEPLOYED, weights), strict=True):
+        school_lines = iter(lines_at.get(school.code, []))
         for _i in range(count):
             n += 1
             devices.append(
@@ -111,6 +118,7 @@ def load(*, stdout) -> None:
                     school_id=school.pk,
                     status=Device.Status.DEPLOYED,
                     asset_tag=f"GIGA-{n:06d}",
+                    line_number=next(school_lines, ""),
                 )
             )
             ipads_at.setdefault(school.pk, []).append(_ipad_serial(n))

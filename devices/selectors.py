@@ -33,6 +33,16 @@ def device_list(
     return devices.order_by("serial")
 
 
+def serials_for_lines(*, user, line_numbers) -> dict[str, str]:
+    """Line number → serial of the device in use with that line (not retired), for the
+    traffic app's MDM recipient lists. One query whatever the number of lines."""
+    numbers = {n for n in line_numbers if n}
+    if not numbers:
+        return {}
+    devices = scope_queryset(Device.objects.all(), user).filter(line_number__in=numbers)
+    return dict(devices.exclude(status=Device.Status.RETIRED).values_list("line_number", "serial"))
+
+
 def device_get(*, user, pk: int) -> Device:
     return scoped_get_or_404(Device.objects.select_related("model", "school"), user, pk=pk)
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
+from devices import selectors as device_selectors
 from gigaportal import charts
 from gigaportal.calendar import Month
 from gigaportal.importing import CsvImportView, CsvUploadForm
@@ -282,7 +283,13 @@ def mdm_csv(request):
     kinds = [(k, label) for k, label in ACTION_KIND_CHOICES if k in TABLET_ACTIONS]
     kind = request.GET.get("kind") if request.GET.get("kind") in dict(kinds) else kinds[0][0]
     actions = selectors.tablet_actions(user=request.user, month=month, kind=kind) if month else []
-    report = reports.mdm_csv_report(actions)
+    actions = list(actions)
+    # The MDM console finds a tablet by its serial; the devices inventory knows which
+    # device carries each line.
+    serials = device_selectors.serials_for_lines(
+        user=request.user, line_numbers=[a.case.line.number for a in actions]
+    )
+    report = reports.mdm_csv_report(actions, serials)
     if response := _download(request, report, f"mdm-{kind}-{month}"):
         return response
     return render(
