@@ -87,6 +87,11 @@ def grouped_bar_chart(
         bars = ax.bar(offsets, values, width, label=name, color=PALETTE[index % len(PALETTE)])
         ax.bar_label(bars, fontsize=8)
     ax.set_xticks(list(range(len(groups))), groups)
+    # Counts never go below zero; without this an all-zero chart shows a -0.04 axis.
+    ax.set_ylim(bottom=0)
+    if not any(v for values in series.values() for v in values):
+        ax.set_ylim(0, 1)
+        ax.set_yticks([0, 1])
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(prop={"family": FONT_FAMILY}, frameon=False)

@@ -243,6 +243,17 @@ def open_requests(*, user) -> QuerySet[SupportRequest]:
     return request_list(user=user, status="open").order_by("created_at", "id")
 
 
+def default_fiscal_year(*, user) -> int:
+    """The year a report opens on: this fiscal year once it has records, else the
+    latest year that has some (early April, or a demo of past years)."""
+    from gigaportal.selectors import current_fiscal_year
+
+    current = current_fiscal_year()
+    years = fiscal_years_with_records(user=user)
+    past = [y for y in years if y < current]
+    return max(past) if past and current not in years else current
+
+
 def fiscal_years_with_records(*, user) -> list[int]:
     dates: Iterable[dt.date] = scope_queryset(SupportRecord.objects.all(), user).dates(
         "date", "month"

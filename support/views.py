@@ -46,7 +46,9 @@ def _int(value, default=None):
 
 def _fiscal_year(request) -> int:
     year = _int(request.GET.get("fiscal_year"))
-    return year if year and 2000 <= year <= 2100 else current_fiscal_year()
+    if year and 2000 <= year <= 2100:
+        return year
+    return selectors.default_fiscal_year(user=request.user)
 
 
 def _download(request, report, filename):

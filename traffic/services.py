@@ -455,7 +455,10 @@ def notice_acknowledge(*, notice: SchoolNotice, user) -> bool:
 
 
 def demo_mark_delivered(*, action_ids: Iterable[int], when: dt.datetime) -> None:
-    """For demo history: actions of 2022 went out long ago."""
-    Action.objects.filter(id__in=list(action_ids)).update(
+    """For demo history: actions of 2022 went out long ago, and their notices arrived
+    in the schools' inboxes then."""
+    ids = list(action_ids)
+    Action.objects.filter(id__in=ids).update(
         status=Action.Status.SENT, backend="demo", sent_at=when, attempts=1
     )
+    SchoolNotice.objects.filter(action_id__in=ids).update(created_at=when)
