@@ -19,7 +19,7 @@ from gigaportal import selectors as portal_selectors
 from gigaportal.calendar import Month, fiscal_months, fiscal_year_label, month_label
 from gigaportal.importing import CsvImportView
 from gigaportal.permissions import AnyRoleMixin, any_role_required, role_required, staff_required
-from gigaportal.reports import download_response
+from gigaportal.reports import download_if_requested
 from gigaportal.roles import Role
 from gigaportal.services import ImportResult
 
@@ -264,9 +264,8 @@ def breakage_report(request):
     """The committee's table for a fiscal year, its charts and downloads."""
     year = _fiscal_year(request)
     figures, report = _breakage_context(year)
-    fmt = request.GET.get("download")
-    if fmt in ("csv", "xlsx"):
-        return download_response(report, fmt, f"device-breakage-{year}")
+    if response := download_if_requested(request, report, f"device-breakage-{year}"):
+        return response
     return render(
         request,
         "devices/breakage_report.html",
@@ -319,9 +318,8 @@ def rates_report(request):
     report = reports.rates_report(
         selectors.school_model_rates(start=start, end=end), start=start, end=end
     )
-    fmt = request.GET.get("download")
-    if fmt in ("csv", "xlsx"):
-        return download_response(report, fmt, f"device-breakage-rates-{year}")
+    if response := download_if_requested(request, report, f"device-breakage-rates-{year}"):
+        return response
     return render(
         request,
         "devices/report_page.html",
@@ -336,9 +334,8 @@ def causes_report(request):
     report = reports.causes_report(
         selectors.causes_by_month(start=start, end=end), start=start, end=end
     )
-    fmt = request.GET.get("download")
-    if fmt in ("csv", "xlsx"):
-        return download_response(report, fmt, f"device-breakage-causes-{year}")
+    if response := download_if_requested(request, report, f"device-breakage-causes-{year}"):
+        return response
     return render(
         request,
         "devices/report_page.html",

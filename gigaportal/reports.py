@@ -153,6 +153,22 @@ def render_for_command(report: Report, fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}")
 
 
+DOWNLOAD_FORMATS = ("csv", "xlsx")
+
+
+def download_requested(request) -> str | None:
+    """The `?download=csv|xlsx` of a report page (gigaportal/_downloads.html makes the
+    links), or None for the page itself."""
+    fmt = request.GET.get("download")
+    return fmt if fmt in DOWNLOAD_FORMATS else None
+
+
+def download_if_requested(request, report: Report, filename: str) -> HttpResponse | None:
+    """A report page's download response when one was asked for, else None."""
+    fmt = download_requested(request)
+    return download_response(report, fmt, filename) if fmt else None
+
+
 def download_response(report: Report, fmt: str, filename: str) -> HttpResponse:
     """`fmt` is 'csv' or 'xlsx'; `filename` without extension (ASCII is safest)."""
     if fmt == "csv":

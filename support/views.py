@@ -27,7 +27,7 @@ from gigaportal.permissions import (
     role_required,
     staff_required,
 )
-from gigaportal.reports import download_response
+from gigaportal.reports import download_if_requested
 from gigaportal.roles import LEADER_ROLES, Role
 from gigaportal.selectors import current_fiscal_year
 from support import feeds, forms, reports, selectors, services
@@ -49,13 +49,6 @@ def _fiscal_year(request) -> int:
     if year and 2000 <= year <= 2100:
         return year
     return selectors.default_fiscal_year(user=request.user)
-
-
-def _download(request, report, filename):
-    fmt = request.GET.get("download")
-    if fmt in ("csv", "xlsx"):
-        return download_response(report, fmt, filename)
-    return None
 
 
 # --- Records -----------------------------------------------------------------------------
@@ -461,7 +454,7 @@ class TermReportView(StaffRequiredMixin, View):
         year = _fiscal_year(request)
         tally = _term_tally(request, year)
         report = reports.terms_table(tally, fiscal_year=year)
-        if response := _download(request, report, f"support-terms-{year}"):
+        if response := download_if_requested(request, report, f"support-terms-{year}"):
             return response
         return render(
             request,
@@ -520,7 +513,7 @@ class CountsReportView(StaffRequiredMixin, View):
             report = reports.by_topic(
                 selectors.counts_by_topic(user=request.user, fiscal_year=year), fiscal_year=year
             )
-        if response := _download(request, report, f"support-by-{self.by}-{year}"):
+        if response := download_if_requested(request, report, f"support-by-{self.by}-{year}"):
             return response
         return render(
             request,
@@ -541,7 +534,7 @@ class SchoolHistoryView(AnyRoleMixin, View):
         school = selectors.school_get(user=request.user, pk=school_pk)
         records = selectors.school_history(user=request.user, school=school)
         report = reports.school_history(records, school_name=school.name)
-        if response := _download(request, report, f"support-history-{school.code}"):
+        if response := download_if_requested(request, report, f"support-history-{school.code}"):
             return response
         return render(request, "support/school_history.html", {"school": school, "report": report})
 
@@ -551,7 +544,7 @@ class OpenRequestsReportView(StaffRequiredMixin, View):
         report = reports.open_requests(
             selectors.open_requests(user=request.user), today=timezone.localdate()
         )
-        if response := _download(request, report, "support-open-requests"):
+        if response := download_if_requested(request, report, "support-open-requests"):
             return response
         return render(request, "support/report_open_requests.html", {"report": report})
 

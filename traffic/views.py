@@ -17,7 +17,7 @@ from gigaportal.calendar import Month
 from gigaportal.importing import CsvImportView, CsvUploadForm
 from gigaportal.models import School
 from gigaportal.permissions import AnyRoleMixin, role_required
-from gigaportal.reports import download_response
+from gigaportal.reports import download_if_requested, download_requested, download_response
 from gigaportal.roles import ALL_ROLES, LEADER_ROLES, STAFF_ROLES, Role
 from gigaportal.scope import scope_queryset
 from traffic import jobs, reports, selectors, services
@@ -49,13 +49,6 @@ def _span(request, default) -> tuple[Month, Month] | None:
     return start, end
 
 
-def _download(request, report, filename):
-    fmt = request.GET.get("download")
-    if fmt in ("csv", "xlsx"):
-        return download_response(report, fmt, filename)
-    return None
-
-
 def _usage_report(user, span):
     rows = selectors.usage_by_month(user=user, start=span[0], end=span[1])
     capacity = selectors.gb_per_line_by_month(r.month for r in rows)
@@ -66,7 +59,7 @@ def _usage_report(user, span):
 def usage(request):
     span = _span(request, selectors.usage_month_span())
     report = _usage_report(request.user, span) if span else None
-    if report and (response := _download(request, report, "traffic-usage")):
+    if report and (response := download_if_requested(request, report, "traffic-usage")):
         return response
     return render(
         request,
@@ -101,10 +94,8 @@ def usage_chart(request):
 def flow(request):
     span = _span(request, selectors.evaluated_months_span())
     rows = selectors.flow_counts(user=request.user, start=span[0], end=span[1]) if span else []
-    if request.GET.get("download") and (
-        response := _download(request, reports.flow_report(rows), "traffic-escalation-flow")
-    ):
-        return response
+    if download_requested(request):
+        return download_if_requested(request, reports.flow_report(rows), "traffic-escalation-flow")
     return render(
         request,
         "traffic/flow.html",
@@ -135,9 +126,9 @@ class CaseListView(AnyRoleMixin, ListView):
         return selectors.case_list(user=self.request.user, **self.filters())
 
     def get(self, request, *args, **kwargs):
-        if request.GET.get("download") in ("csv", "xlsx"):
+        if fmt := download_requested(request):
             report = reports.case_list_report(self.get_queryset())
-            return download_response(report, request.GET["download"], "traffic-cases")
+            return download_response(report, fmt, "traffic-cases")
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -290,7 +281,7 @@ def mdm_csv(request):
         user=request.user, line_numbers=[a.case.line.number for a in actions]
     )
     report = reports.mdm_csv_report(actions, serials)
-    if response := _download(request, report, f"mdm-{kind}-{month}"):
+    if response := download_if_requested(request, report, f"mdm-{kind}-{month}"):
         return response
     return render(
         request,
