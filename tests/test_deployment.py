@@ -51,6 +51,8 @@ def test_secrets_come_from_the_env_file_not_the_compose_file(compose):
     for name in ("web", "worker", "beat"):
         service = compose["services"][name]
         assert service["env_file"] == ".env"
+        # manage.py defaults to development mode; the deployment must say otherwise.
+        assert service["environment"]["DEBUG"] == "false"
         assert "SECRET_KEY" not in service.get("environment", {})
     assert (
         "${POSTGRES_PASSWORD:?"
