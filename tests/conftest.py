@@ -90,7 +90,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _unavailable(reason: str):  # noqa: PT  (shared by test modules)
+def _unavailable(reason: str):
     """In CI a missing service is a failure; on a laptop it is a skip that says why."""
     if IN_CI:
         pytest.fail(f"{reason} (required in CI)")
