@@ -306,8 +306,8 @@ class TableReader:
                 )
                 continue
             self._row_number += 1
-            if not any(cell.strip() for cell in cells):
-                continue  # blank lines, as Excel leaves at the end
+            if not "".join(cells).strip():
+                continue  # blank lines (every cell empty or spaces), as Excel leaves at the end
             self.rows_read += 1
             if len(cells) < width:
                 cells = cells + [""] * (width - len(cells))
