@@ -4,7 +4,8 @@
 
 Generates 25,000 lines × 12 months (with --prefecture 300,000 × 12) as a CSV, then
 measures on a scratch database (<name>_bench, created and dropped here):
-- rows/s of the import service (TableReader, COPY into staging, set-based apply);
+- rows/s of the import service (raw cells by COPY, checked and converted in SQL,
+  set-based apply; see docs/traffic.md);
 - rows/s of a raw `COPY … FROM STDIN (FORMAT csv)` of the same bytes into a bare
   table: the floor nothing can beat;
 - their ratio, the peak memory (max RSS) of each phase;

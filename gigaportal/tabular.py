@@ -271,7 +271,24 @@ class TableReader:
     def header_label(self, key: str) -> str:
         return self._labels.get(key) or (self.columns[key].label if key in self.columns else key)
 
+    def index_of(self, key: str) -> int:
+        """The position of a column in the file (KeyError if the file lacks it)."""
+        return self._positions[key]
+
     def __iter__(self) -> Iterator[Row]:
+        for number, cells in self._records(strict=False):
+            values = {key: normalize(cells[index]) for key, index in self._positions.items()}
+            yield Row(number, values, self)
+
+    def raw_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(row number, cells as read) for every non-blank row: not normalised, short
+        rows padded, numbered and counted exactly like iterating the reader. For an
+        importer that hands the cells to the database to check (traffic's COPY path).
+        A record the csv module cannot read raises csv.Error instead of being reported:
+        the caller reads the file again through the reader to report it."""
+        return self._records(strict=True)
+
+    def _records(self, *, strict: bool) -> Iterator[tuple[int, list[str]]]:
         width = max(self._positions.values(), default=-1) + 1
         while True:
             try:
@@ -280,6 +297,8 @@ class TableReader:
                 break
             except csv.Error as exc:
                 self._row_number += 1
+                if strict:
+                    raise
                 self.errors.add(
                     self._row_number,
                     "",
@@ -287,13 +306,12 @@ class TableReader:
                 )
                 continue
             self._row_number += 1
-            if not any(cell.strip() for cell in cells):
-                continue  # blank lines, as Excel leaves at the end
+            if not "".join(cells).strip():
+                continue  # blank lines (every cell empty or spaces), as Excel leaves at the end
             self.rows_read += 1
             if len(cells) < width:
                 cells = cells + [""] * (width - len(cells))
-            values = {key: normalize(cells[index]) for key, index in self._positions.items()}
-            yield Row(self._row_number, values, self)
+            yield self._row_number, cells
         if self.rows_read == 0 and not self.errors:
             self.errors.add(0, "", _("The file has a header but no data rows."))
 

@@ -1,12 +1,25 @@
 """Import of the carrier's monthly usage CSV, at COPY speed.
 
-The file is read once, streaming, through the shared TableReader. Each good row goes
-straight into a temporary staging table (PostgreSQL: `COPY … FROM STDIN`; SQLite:
-batched inserts), so memory does not grow with the file. Checks that need the whole
-file (a line twice in one month, unknown school codes) run as SQL on the staging
-table. Only when nothing is wrong is the staging table applied, set-based: new lines
-inserted, the file's months deleted and inserted again. All of it in one transaction:
-a bad file writes nothing, and importing a month again replaces it.
+The header is read by the shared TableReader (encoding, aliases, missing columns).
+Every good row ends up in a temporary staging table of typed rows; checks that need
+the whole file (a line twice in one month, unknown school codes) run as SQL on it.
+Only when nothing is wrong is it applied, set-based: new lines inserted, the file's
+months deleted and inserted again. All of it in one transaction: a bad file writes
+nothing, and importing a month again replaces it.
+
+How the rows reach the staging table:
+- SQLite (the embedded default): each row is parsed in Python (`_parse_row`, NFKC,
+  the shared cell parsers) and inserted in batches.
+- PostgreSQL: the csv module splits the records (the reader's own, so row numbers,
+  blank rows and short rows are exactly as on SQLite) and the raw cells stream,
+  re-encoded as CSV, into a text staging table with `COPY … FROM STDIN`. SQL then
+  converts in one pass every row in the plain form carriers write (ASCII line
+  number, digits and commas, a month spelling that `parse_month` accepted, ASCII
+  school code) and sets the rest aside. Those few rows go through `_parse_row`, the
+  same code as on SQLite, which gives their errors (same messages, same row order,
+  same cap) or their values. So both paths accept the same files, store the same
+  values and refuse with the same messages. A record the csv module cannot read
+  sends the whole file through the Python path, which reports it.
 
 Units: usage in GB (`usage_gb`, 通信量(GB)) or MB (`usage_mb`, 通信量(MB)), with
 1 GB = 1,024 MB. Values are kept in MB with three decimals.
@@ -14,7 +27,10 @@ Units: usage in GB (`usage_gb`, 通信量(GB)) or MB (`usage_mb`, 通信量(MB))
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,8 +45,10 @@ from gigaportal.models import School
 from gigaportal.tabular import (
     CellError,
     Column,
+    Row,
     TableReader,
     TabularError,
+    normalize,
     parse_decimal,
     parse_month,
 )
@@ -45,6 +63,10 @@ COLUMNS = (
 )
 
 STAGING = "traffic_usage_staging"
+RAW = "traffic_usage_raw"  # PostgreSQL: the cells as read, before any check
+SPELLINGS = "traffic_usage_month_spellings"  # PostgreSQL: each month spelling, parsed
+SET_ASIDE = "traffic_usage_set_aside"  # PostgreSQL: rows for the Python parsers
+COPY_CHUNK = 1 << 20
 SQLITE_BATCH = 5_000
 PROGRESS_EVERY = 20_000
 MB_QUANTUM = Decimal("0.001")
@@ -83,16 +105,48 @@ def gb_to_mb(value: Decimal) -> Decimal:
     return (value * MB_PER_GB).quantize(MB_QUANTUM, rounding=ROUND_HALF_UP)
 
 
-def usage_import(*, file: IO[bytes], progress: Progress | None = None) -> UsageImportResult:
+def usage_import(
+    *, file: IO[bytes], progress: Progress | None = None, python_parsing: bool = False
+) -> UsageImportResult:
     """Imports a carrier CSV (one or several months); see the module docstring.
 
+    `python_parsing=True` parses every row in Python on PostgreSQL too (the SQLite
+    path); the tests use it to check that both paths agree.
+
     1. Read the header (TabularError at once for a missing column).
-    2. Stream every row: parse, and stage the good ones.
+    2. Stream every row into the staging table: the good ones, typed; the bad ones
+       leave their row-numbered errors on the reader.
     3. Check the staged rows as a whole (duplicates, school codes).
     4. Refuse the file if any row was wrong: the transaction rolls back.
     5. Apply the staging table to lines and monthly usage, set-based.
     """
+    if hasattr(file, "seekable") and not file.seekable():
+        file = io.BytesIO(file.read())  # read twice on PostgreSQL if a record is unreadable
     reader = TableReader(file, COLUMNS)
+    usage_key = _usage_key(reader)
+    with transaction.atomic():
+        _create_staging()
+        if _is_postgres() and not python_parsing:
+            try:
+                with transaction.atomic():
+                    _stage_raw_cells(reader, usage_key, file, progress)
+            except csv.Error:
+                file.seek(0)
+                reader = TableReader(file, COLUMNS)
+                _fill_staging(_parsed_rows(reader, usage_key, file, progress))
+        else:
+            _fill_staging(_parsed_rows(reader, usage_key, file, progress))
+        for error in _whole_file_problems(reader):
+            reader.errors.add(error.row, error.column, error.message)
+        reader.raise_if_errors()
+        result = _apply_staging()
+        _drop_staging()
+    if progress:
+        progress(reader.rows_read, _tell(file))
+    return result
+
+
+def _usage_key(reader: TableReader) -> str:
     in_mb = reader.has_column("usage_mb")
     if in_mb and reader.has_column("usage_gb"):
         raise TabularError.single(
@@ -106,39 +160,180 @@ def usage_import(*, file: IO[bytes], progress: Progress | None = None) -> UsageI
             row=1,
             column=_("usage"),
         )
-    usage_key = "usage_mb" if in_mb else "usage_gb"
-    months: dict[str, dt.date] = {}
+    return "usage_mb" if in_mb else "usage_gb"
 
-    def month_of(text: str) -> dt.date:
+
+class _RowParser:
+    """The one definition of a good row: used for every row on SQLite and for the
+    rows PostgreSQL sets aside. Errors go to the row's reader."""
+
+    def __init__(self, usage_key: str) -> None:
+        self.usage_key = usage_key
+        self.in_mb = usage_key == "usage_mb"
+        self.months: dict[str, dt.date] = {}
+
+    def month_of(self, text: str) -> dt.date:
         # Carrier files repeat one or two month spellings on every row.
-        day = months.get(text)
+        day = self.months.get(text)
         if day is None:
-            day = months[text] = parse_month(text).first_day()
+            day = self.months[text] = parse_month(text).first_day()
         return day
 
-    def staged_rows() -> Iterable[tuple]:
-        for row in reader:
-            line = row.parse("line_number", parse_line_number)
-            month = row.parse("month", month_of)
-            usage = row.parse(usage_key, parse_decimal)
-            school_code = row.get("school_code") or None
-            if progress and reader.rows_read % PROGRESS_EVERY == 0:
-                progress(reader.rows_read, _tell(file))
-            if line is None or month is None or usage is None:
-                continue
-            yield (row.number, line, month, usage if in_mb else usage * MB_PER_GB, school_code)
+    def __call__(self, row: Row) -> tuple | None:
+        line = row.parse("line_number", parse_line_number)
+        month = row.parse("month", self.month_of)
+        usage = row.parse(self.usage_key, parse_decimal)
+        school_code = row.get("school_code") or None
+        if line is None or month is None or usage is None:
+            return None
+        return (row.number, line, month, usage if self.in_mb else usage * MB_PER_GB, school_code)
 
-    with transaction.atomic():
-        _create_staging()
-        _fill_staging(staged_rows())
-        for error in _whole_file_problems(reader):
-            reader.errors.add(error.row, error.column, error.message)
-        reader.raise_if_errors()
-        result = _apply_staging()
-        _drop_staging()
-    if progress:
-        progress(reader.rows_read, _tell(file))
-    return result
+
+def _parsed_rows(
+    reader: TableReader, usage_key: str, file: IO[bytes], progress: Progress | None
+) -> Iterable[tuple]:
+    parse = _RowParser(usage_key)
+    for row in reader:
+        values = parse(row)
+        if progress and reader.rows_read % PROGRESS_EVERY == 0:
+            progress(reader.rows_read, _tell(file))
+        if values is not None:
+            yield values
+
+
+# --- PostgreSQL: raw cells by COPY, converted in SQL ---------------------------------
+
+# A cell in one of these forms reads the same before and after NFKC and strip, and its
+# SQL conversion gives exactly what the Python parser gives; anything else is set aside.
+_PLAIN_ROW = (
+    "r.line ~ '^[0-9-]+$' AND length(replace(r.line, '-', '')) IN (10, 11)"
+    " AND m.day IS NOT NULL"
+    # At most 21 significant digits: the Decimal product × 1,024 is exact as in SQL.
+    r" AND replace(r.usage, ',', '') ~ '^[0-9]{1,15}(\.[0-9]{1,6})?$'"
+    " AND (r.school = '' OR r.school ~ '^[!-~]+$')"
+)
+_LINE_SQL = (
+    "CASE WHEN length(d.digits) = 11"
+    " THEN substr(d.digits, 1, 3) || '-' || substr(d.digits, 4, 4) || '-' || substr(d.digits, 8)"
+    " ELSE substr(d.digits, 1, 2) || '-' || substr(d.digits, 3, 4) || '-' || substr(d.digits, 7) END"
+)
+
+
+def _stage_raw_cells(
+    reader: TableReader, usage_key: str, file: IO[bytes], progress: Progress | None
+) -> None:
+    keys = ["line_number", "month", usage_key]
+    names = ["line", "month", "usage"]
+    if reader.has_column("school_code"):
+        keys.append("school_code")
+        names.append("school")
+    pick = operator.itemgetter(*(reader.index_of(key) for key in keys))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE {RAW} (row_no integer NOT NULL, line text NOT NULL,"
+            " month text NOT NULL, usage text NOT NULL, school text NOT NULL DEFAULT '')"
+            " ON COMMIT DROP"
+        )
+        columns = ", ".join(names)
+        buffer = io.StringIO()
+        out = csv.writer(buffer, lineterminator="\n")
+        with cursor.copy(
+            f"COPY {RAW} (row_no, {columns}) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({columns}))"
+        ) as copy:
+            for number, cells in reader.raw_rows():
+                out.writerow((number, *pick(cells)))
+                if buffer.tell() >= COPY_CHUNK:
+                    copy.write(buffer.getvalue())
+                    buffer.seek(0)
+                    buffer.truncate()
+                if progress and reader.rows_read % PROGRESS_EVERY == 0:
+                    progress(reader.rows_read, _tell(file))
+            copy.write(buffer.getvalue())
+        _parse_month_spellings(cursor)
+        usage_sql = "replace(r.usage, ',', '')::numeric"
+        if usage_key == "usage_gb":
+            usage_sql = f"{usage_sql} * {MB_PER_GB}"
+        cursor.execute(
+            f"CREATE TEMP TABLE {SET_ASIDE} (row_no integer PRIMARY KEY, line text,"
+            " month text, usage text, school text) ON COMMIT DROP"
+        )
+        cursor.execute(
+            f"WITH checked AS MATERIALIZED ("
+            f" SELECT r.*, m.day, COALESCE({_PLAIN_ROW}, false) AS plain"
+            f" FROM {RAW} r LEFT JOIN {SPELLINGS} m ON m.spelling = r.month),"
+            f" good AS (INSERT INTO {STAGING} (row_no, line, month, usage_mb, school_code)"
+            f" SELECT r.row_no, {_LINE_SQL}, r.day, {usage_sql}, NULLIF(r.school, '')"
+            " FROM checked r CROSS JOIN LATERAL (SELECT replace(r.line, '-', '') AS digits) d"
+            " WHERE r.plain)"
+            f" INSERT INTO {SET_ASIDE} SELECT row_no, line, month, usage, school"
+            " FROM checked WHERE NOT plain"
+        )
+        _parse_set_aside(cursor, reader, keys, usage_key)
+        # ON COMMIT DROP does not fire inside an outer transaction (tests, a caller's).
+        cursor.execute(f"DROP TABLE {RAW}, {SPELLINGS}, {SET_ASIDE}")
+        cursor.execute(f"ANALYZE {STAGING}")
+
+
+def _parse_month_spellings(cursor) -> None:
+    """Each distinct month cell, parsed once by the Python parser (a file holds one or
+    a few spellings); the ones it accepts map to their first day."""
+    cursor.execute(
+        f"CREATE TEMP TABLE {SPELLINGS} ON COMMIT DROP AS"
+        f" SELECT DISTINCT month AS spelling, NULL::date AS day FROM {RAW}"
+    )
+    cursor.execute(f"ALTER TABLE {SPELLINGS} ADD PRIMARY KEY (spelling)")
+    after = None
+    while True:
+        cursor.execute(
+            f"SELECT spelling FROM {SPELLINGS} WHERE %s::text IS NULL OR spelling > %s"
+            " ORDER BY spelling LIMIT %s",
+            [after, after, SQLITE_BATCH],
+        )
+        spellings = [spelling for (spelling,) in cursor.fetchall()]
+        if not spellings:
+            return
+        after = spellings[-1]
+        parsed = []
+        for spelling in spellings:
+            try:
+                parsed.append((spelling, parse_month(normalize(spelling)).first_day()))
+            except ValueError:
+                continue  # its rows are set aside and get parse_month's message
+        if parsed:
+            cursor.execute(
+                f"UPDATE {SPELLINGS} s SET day = p.day"
+                " FROM unnest(%s::text[], %s::date[]) AS p(spelling, day)"
+                " WHERE s.spelling = p.spelling",
+                [[p[0] for p in parsed], [p[1] for p in parsed]],
+            )
+
+
+def _parse_set_aside(cursor, reader: TableReader, keys: list[str], usage_key: str) -> None:
+    """The rows not in a plain form, in row order, through the Python row parser."""
+    parse = _RowParser(usage_key)
+    after = 0
+    while True:
+        cursor.execute(
+            f"SELECT row_no, line, month, usage, school FROM {SET_ASIDE}"
+            " WHERE row_no > %s ORDER BY row_no LIMIT %s",
+            [after, SQLITE_BATCH],
+        )
+        batch = cursor.fetchall()
+        if not batch:
+            return
+        after = batch[-1][0]
+        good = []
+        for number, *cells in batch:
+            values = {key: normalize(cell) for key, cell in zip(keys, cells, strict=False)}
+            parsed = parse(Row(number, values, reader))
+            if parsed is not None:
+                good.append(parsed)
+        if good:
+            with cursor.copy(
+                f"COPY {STAGING} (row_no, line, month, usage_mb, school_code) FROM STDIN"
+            ) as copy:
+                for row in good:
+                    copy.write_row(row)
 
 
 def usage_load_rows(
@@ -251,6 +446,11 @@ def _apply_staging() -> UsageImportResult:
     usage_table = MonthlyUsage._meta.db_table
     school_table = School._meta.db_table
     with connection.cursor() as cursor:
+        if _is_postgres():
+            # MonthlyUsage.line has no database foreign key (see the model): no other
+            # transaction may change or delete lines until this one commits. Readers
+            # are not blocked; a second import waits for this one.
+            cursor.execute(f"LOCK TABLE {line_table} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"SELECT month, COUNT(*) FROM {STAGING} GROUP BY month ORDER BY month")
         month_counts = cursor.fetchall()
         cursor.execute(f"SELECT COUNT(*) FROM {line_table}")
