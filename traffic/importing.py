@@ -63,6 +63,9 @@ COLUMNS = (
 )
 
 STAGING = "traffic_usage_staging"
+# No cellular line moves a petabyte a month: a larger figure is a unit or typing error
+# (and would not fit the usage column).
+MAX_USAGE_GB = 1_000_000
 RAW = "traffic_usage_raw"  # PostgreSQL: the cells as read, before any check
 SPELLINGS = "traffic_usage_month_spellings"  # PostgreSQL: each month spelling, parsed
 SET_ASIDE = "traffic_usage_set_aside"  # PostgreSQL: rows for the Python parsers
@@ -183,6 +186,13 @@ class _RowParser:
         line = row.parse("line_number", parse_line_number)
         month = row.parse("month", self.month_of)
         usage = row.parse(self.usage_key, parse_decimal)
+        if usage is not None and usage > (MAX_USAGE_GB * MB_PER_GB if self.in_mb else MAX_USAGE_GB):
+            row.error(
+                self.usage_key,
+                _("%(value)s is more than one line can use in a month (at most %(limit)s GB)")
+                % {"value": row.get(self.usage_key), "limit": f"{MAX_USAGE_GB:,}"},
+            )
+            usage = None
         school_code = row.get("school_code") or None
         if line is None or month is None or usage is None:
             return None
@@ -208,8 +218,9 @@ def _parsed_rows(
 _PLAIN_ROW = (
     "r.line ~ '^[0-9-]+$' AND length(replace(r.line, '-', '')) IN (10, 11)"
     " AND m.day IS NOT NULL"
-    # At most 21 significant digits: the Decimal product × 1,024 is exact as in SQL.
-    r" AND replace(r.usage, ',', '') ~ '^[0-9]{1,15}(\.[0-9]{1,6})?$'"
+    # Below MAX_USAGE_GB in either unit (six integer digits), so every value the SQL
+    # takes is one the Python parser accepts; larger ones are judged there.
+    r" AND replace(r.usage, ',', '') ~ '^[0-9]{1,6}(\.[0-9]{1,6})?$'"
     " AND (r.school = '' OR r.school ~ '^[!-~]+$')"
 )
 _LINE_SQL = (

@@ -70,8 +70,18 @@ def test_importing_a_month_again_replaces_it_and_leaves_other_months():
         ("070-1111-0001,2022-09,abc\n", 2),
         ("070-1111-0001,2022-09,1\n070-1111-0002,2022-09,1\n070-1111-0001,2022/9,2\n", 4),
         ("12-34,2022-09,1\n", 2),
+        ("070-1111-0001,2022-09,1000000.5\n", 2),
+        ("070-1111-0001,2022-09,999999999999999\n", 2),
     ],
-    ids=["bad month", "negative", "not a number", "duplicate", "bad line"],
+    ids=[
+        "bad month",
+        "negative",
+        "not a number",
+        "duplicate",
+        "bad line",
+        "over the limit",
+        "absurd",
+    ],
 )
 def test_a_bad_row_rejects_the_whole_file_and_writes_nothing(body, expected):
     run("line_number,month,usage_gb\n070-2222-0001,2022-08,9\n")
@@ -144,3 +154,10 @@ def test_the_import_page_shows_every_bad_row_in_japanese_and_writes_nothing(clie
     response = client.post("/traffic/import/", {"file": good})
     assert response.status_code == 302
     assert usage_of("070-1111-0001", "2022-09") == 3
+
+
+def test_the_largest_plausible_figure_is_accepted_in_gb_and_mb():
+    run('line_number,month,usage_gb\n070-1111-0001,2022-09,"1,000,000"\n')
+    assert usage_of("070-1111-0001", "2022-09") == 1_000_000
+    with pytest.raises(TabularError, match="1,000,000 GB"):
+        run("line_number,month,usage_mb\n070-1111-0001,2022-10,1024000001\n")
