@@ -217,6 +217,8 @@ if TRAFFIC_TABLET_BACKEND not in {"outbox-only", "webhook"}:
     raise ImproperlyConfigured("TRAFFIC_TABLET_BACKEND must be outbox-only or webhook")
 TRAFFIC_WEBHOOK_URL = env.str("TRAFFIC_WEBHOOK_URL")
 TRAFFIC_WEBHOOK_SECRET = env.str("TRAFFIC_WEBHOOK_SECRET")
+# Past this, a webhook that took the request but did not answer is not retried.
+TRAFFIC_WEBHOOK_TIMEOUT_SECONDS = env.int("TRAFFIC_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 if TRAFFIC_TABLET_BACKEND == "webhook" and not (TRAFFIC_WEBHOOK_URL and TRAFFIC_WEBHOOK_SECRET):
     raise ImproperlyConfigured(
         "TRAFFIC_TABLET_BACKEND=webhook needs TRAFFIC_WEBHOOK_URL and TRAFFIC_WEBHOOK_SECRET"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -25,13 +26,17 @@ from django.urls import reverse
 
 from traffic import escalation, texts
 
-WEBHOOK_TIMEOUT_SECONDS = 10
 SIGNATURE_HEADER = "X-Gigaportal-Signature"
 DELIVERY_HEADER = "X-Gigaportal-Delivery"
 
 
 class DeliveryError(Exception):
     """Nothing was delivered; trying again later may work."""
+
+
+class DeliveryUncertain(Exception):
+    """The request went out but no answer came back: it may have arrived. Sending it
+    again could give a pupil the same message twice, so a person decides."""
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -90,13 +95,20 @@ def _post_webhook(action) -> None:
             DELIVERY_HEADER: str(action.id),
         },
     )
+    timeout = settings.TRAFFIC_WEBHOOK_TIMEOUT_SECONDS
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
+        # The receiver answered that it did not take the message: safe to retry.
         raise DeliveryError(f"webhook answered {exc.code}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise DeliveryError(f"webhook unreachable: {exc}") from None
+    except urllib.error.URLError as exc:
+        # urllib wraps failures while connecting and sending: no whole request arrived.
+        raise DeliveryError(f"webhook unreachable: {exc.reason}") from None
+    except (OSError, http.client.HTTPException) as exc:
+        # Failures while waiting for the answer (a timeout, a dropped connection) come
+        # after the request was sent.
+        raise DeliveryUncertain(f"no answer from the webhook after sending: {exc!r}") from None
     if not 200 <= status < 300:
         raise DeliveryError(f"webhook answered {status}")
 

@@ -383,6 +383,16 @@ def action_deliver(*, action_id: int) -> tuple[str, int]:
         backend = delivery.send(action)
     except delivery.DeliveryError as exc:
         return _delivery_failed(action, str(exc))
+    except delivery.DeliveryUncertain as exc:
+        # Like a worker that died mid-send: never resent on a guess.
+        Action.objects.filter(id=action.id, status=Action.Status.SENDING).update(
+            status=Action.Status.FAILED,
+            last_error=_(
+                "Sent, but no answer came back; check whether it arrived, then send again."
+            )
+            + f" ({exc})",
+        )
+        return DeliveryOutcome.FAILED, 0
     Action.objects.filter(id=action.id, status=Action.Status.SENDING).update(
         status=Action.Status.SENT, backend=backend, sent_at=timezone.now(), last_error=""
     )
