@@ -14,6 +14,9 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	@# A checkout is for development: local.env (git-ignored) turns DEBUG on for
+	@# manage.py here; a server has no such file and stays strict.
+	@test -f local.env || printf '# Development settings for this checkout (not for servers).\nDEBUG=true\n' > local.env
 	touch $@
 
 install: $(BIN)/.installed

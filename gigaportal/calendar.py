@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 REIWA_FIRST_YEAR = 2019  # 令和元年 = 2019 (from 1 May 2019; fiscal 2019 is 令和元年度)
 FISCAL_YEAR_START_MONTH = 4
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 def fiscal_year(day: dt.date) -> int:
@@ -47,6 +48,10 @@ class Month:
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12:
             raise ValueError(f"month must be 1..12, not {self.month}")
+        # Year 0 or 9999 in a query string or a CSV is a typing error, and month
+        # arithmetic near datetime's limits would fail later, far from the input.
+        if not MIN_YEAR <= self.year <= MAX_YEAR:
+            raise ValueError(f"year must be {MIN_YEAR}..{MAX_YEAR}, not {self.year}")
 
     @classmethod
     def of(cls, day: dt.date) -> Month:

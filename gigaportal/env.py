@@ -81,6 +81,30 @@ class Env:
         return parse_list(raw)
 
 
+def read_env_file(path) -> dict[str, str]:
+    """KEY=VALUE lines of a developer's `local.env` (comments and blank lines allowed).
+
+    `make install` writes one with DEBUG=true in a checkout; a server has none, so a
+    command run there is never in development mode by accident. A line that is not
+    KEY=VALUE is an error, like any other bad setting.
+    """
+    values: dict[str, str] = {}
+    try:
+        text = open(path, encoding="utf-8").read()
+    except FileNotFoundError:
+        return values
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected KEY=VALUE")
+        values[key] = value.strip().strip("'\"")
+    return values
+
+
 def parse_email_url(url: str) -> dict[str, object]:
     """Turns `smtp://user:pass@host:587?tls=true` into Django's EMAIL_* settings.
 

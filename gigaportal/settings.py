@@ -5,16 +5,20 @@ in-process, so `make run` needs no services. A deployment sets DATABASE_URL and
 REDIS_URL (docker-compose.yml does). Every value is parsed strictly (gigaportal/env.py).
 """
 
+import os
+from collections import ChainMap
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from gigaportal.env import Env, parse_email_url
+from gigaportal.env import Env, parse_email_url, read_env_file
 
-env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The real environment first, then a developer checkout's local.env (see env.py).
+LOCAL_ENV_FILE = os.environ.get("LOCAL_ENV_FILE", str(BASE_DIR / "local.env"))
+env = Env(ChainMap(os.environ, read_env_file(LOCAL_ENV_FILE)))
 
 DEBUG = env.bool("DEBUG", False)
 if DEBUG:

@@ -270,3 +270,25 @@ def test_admin_accepts_an_edited_second_or_third_term():
     # A lone term 2 or 3 is not "numbered with gaps": the other terms keep their defaults.
     FiscalTerm(fiscal_year=2022, number=2, start=d("2022-09-01"), end=d("2022-12-23")).full_clean()
     FiscalTerm(fiscal_year=2022, number=3, start=d("2023-01-10"), end=d("2023-03-24")).full_clean()
+
+
+@pytest.mark.parametrize("text", ["0000-01", "9999-12", "1899-12", "3000-01"])
+def test_a_month_outside_any_plausible_year_is_refused_at_parse_time(text):
+    with pytest.raises(ValueError):
+        Month.parse(text)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/traffic/?from=0000-01",
+        "/traffic/flow/?from=0000-01",
+        "/traffic/cases/?month=0000-01",
+        "/devices/forecast/?month=9999-12",
+        "/support/calendar/?month=0000-01",
+    ],
+)
+def test_pages_answer_a_month_out_of_range_without_an_error(client, leader, url):
+    client.force_login(leader)
+    assert client.get(url).status_code in (200, 400, 404)

@@ -136,3 +136,16 @@ def test_it_refuses_an_unsupported_scheme(url):
 def test_it_refuses_an_smtp_url_without_a_host():
     with pytest.raises(ImproperlyConfigured, match="needs a host"):
         parse_email_url("smtp://")
+
+
+def test_a_checkouts_local_env_is_read_and_a_malformed_line_is_refused(tmp_path):
+    from gigaportal.env import read_env_file
+
+    good = tmp_path / "local.env"
+    good.write_text("# development\n\nDEBUG=true\nEMAIL_URL='console://'\n", encoding="utf-8")
+    assert read_env_file(good) == {"DEBUG": "true", "EMAIL_URL": "console://"}
+    assert read_env_file(tmp_path / "missing.env") == {}
+    bad = tmp_path / "bad.env"
+    bad.write_text("DEBUG true\n", encoding="utf-8")
+    with pytest.raises(ImproperlyConfigured, match="line 1"):
+        read_env_file(bad)
