@@ -7,6 +7,7 @@ A value that cannot be parsed is an error at start-up, never a silent default:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -90,7 +91,7 @@ def read_env_file(path) -> dict[str, str]:
     """
     values: dict[str, str] = {}
     try:
-        text = open(path, encoding="utf-8").read()
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         return values
     for number, line in enumerate(text.splitlines(), start=1):
