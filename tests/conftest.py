@@ -98,6 +98,16 @@ def _unavailable(reason: str):
 
 
 @pytest.fixture
+def require_postgres(db):
+    """For claims about the production database: fixed query counts (SQLite's bulk
+    batches are smaller, so they grow with rows there) and row locks."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        _unavailable("needs PostgreSQL: set DATABASE_URL=postgres://…")
+
+
+@pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker consuming from the real Redis broker (REDIS_URL), in a
     thread of this process, writing to the test database."""

@@ -168,7 +168,7 @@ def test_the_commands_import_and_report_errors(tmp_path, school_a):
 
 
 def test_importing_many_devices_uses_a_fixed_number_of_queries(
-    school_a, django_assert_max_num_queries
+    require_postgres, school_a, django_assert_max_num_queries
 ):
     make_device_model(name="iPad")
     rows = [f"Q{i:05d},iPad,{school_a.code},deployed" for i in range(3000)]

@@ -91,7 +91,7 @@ def test_the_command_imports_and_refuses_a_bad_file_whole(tmp_path, staff, schoo
 
 
 def test_the_import_writes_in_a_fixed_number_of_queries(
-    staff, school_a, school_b, django_assert_max_num_queries
+    require_postgres, staff, school_a, school_b, django_assert_max_num_queries
 ):
     from support.services import record_import
 

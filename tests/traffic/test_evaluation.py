@@ -115,7 +115,7 @@ def _count_october_queries(school, size: int) -> int:
 
 
 def test_a_months_evaluation_takes_the_same_number_of_queries_for_10_or_200_lines(
-    school_a, school_b, django_assert_max_num_queries
+    require_postgres, school_a, school_b, django_assert_max_num_queries
 ):
     small = _count_october_queries(school_a, 10)
     # A second, larger world (the first stays, all its cases are closed or open at ②).
