@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
 from support.models import (
     CalendarFeedToken,
@@ -64,10 +65,30 @@ class CampaignAdmin(admin.ModelAdmin):
     readonly_fields = ["created_by", "created_at"]
 
 
+@admin.action(description=_("Send the chosen failed e-mails again"))
+def send_again(modeladmin, request, queryset):
+    from support import services
+
+    count = services.notice_requeue(notice_ids=list(queryset.values_list("id", flat=True)))
+    modeladmin.message_user(
+        request, _("%(count)d e-mail(s) will be sent again.") % {"count": count}
+    )
+
+
 @admin.register(RequestNotice)
 class RequestNoticeAdmin(admin.ModelAdmin):
-    list_display = ["recipient", "subject", "created_at", "sent_at", "attempts"]
+    list_display = [
+        "recipient",
+        "subject",
+        "state",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["state"]
     readonly_fields = [f.name for f in RequestNotice._meta.fields]
+    actions = [send_again]
 
 
 @admin.register(CalendarFeedToken)

@@ -225,14 +225,29 @@ class SupportRecord(models.Model):
 
 class RequestNotice(models.Model):
     """Outbox of e-mails to schools, written in the transaction that scheduled the
-    visit and sent by a task after commit; `sent_at` is claimed with a conditional
-    update so a notice goes out once even if the task runs twice."""
+    visit and sent by a task after commit.
+
+    A sender first claims the row (pending → sending, `claimed_at`, a conditional
+    update, so a second task finds it taken), and only after the mail server accepted
+    the message marks it sent (`sent_at`). A claim that never finished (the worker
+    died mid-send) is flagged failed for a person, as is a notice that failed
+    MAX_ATTEMPTS times; admin sends failed ones again."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
 
     request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="notices")
     recipient = models.EmailField()
     subject = models.CharField(max_length=300)
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(
+        _("status"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
@@ -241,6 +256,7 @@ class RequestNotice(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("request notice")
         verbose_name_plural = _("request notices")
+        indexes = [models.Index(fields=["state", "attempts", "id"], name="support_notice_due")]
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.subject}"

@@ -5,6 +5,7 @@ RequestEvent, and queues e-mails in the RequestNotice outbox, sent after commit.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from support.models import (
     Topic,
     feed_token_digest,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class SupportError(Exception):
@@ -409,33 +412,103 @@ def campaign_create(
 # --- Notices -------------------------------------------------------------------------------
 
 
-def notice_send(*, notice_id: int) -> bool:
-    """Sends one outbox e-mail once: the row is claimed with a conditional update, so
-    a second run (a retry, a duplicate message) finds it taken and does nothing."""
-    claimed = RequestNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(
-        sent_at=timezone.now(), attempts=F("attempts") + 1
+# A notice that failed this many times stays failed for a person to look at.
+NOTICE_MAX_ATTEMPTS = 5
+# A claim older than this means the worker died while sending: the mail may or may
+# not have gone out.
+NOTICE_STALE_CLAIM = dt.timedelta(minutes=30)
+
+
+class NoticeNotSent(Exception):
+    """The mail server refused or could not be reached; the notice is pending again."""
+
+
+def notice_claim(*, notice_id: int) -> bool:
+    """Takes a pending notice for sending (a conditional update: a second task, a
+    retry or the sweep finds it taken)."""
+    return (
+        RequestNotice.objects.filter(pk=notice_id, state=RequestNotice.State.PENDING).update(
+            state=RequestNotice.State.SENDING,
+            claimed_at=timezone.now(),
+            attempts=F("attempts") + 1,
+        )
+        == 1
     )
-    if claimed != 1:
+
+
+def notice_send(*, notice_id: int) -> bool:
+    """Sends one outbox e-mail once.
+
+    1. Claim the row (pending → sending); if it is taken, do nothing.
+    2. Send; only once the mail server accepted it is the row marked sent.
+    3. On an error the row goes back to pending (NoticeNotSent is raised so the task
+       retries later), or, after NOTICE_MAX_ATTEMPTS, stays failed for a person.
+    A worker killed between 1 and 2 leaves the row `sending`; notice_sweep flags it.
+    """
+    if not notice_claim(notice_id=notice_id):
         return False
     notice = RequestNotice.objects.get(pk=notice_id)
     try:
         send_mail(notice.subject, notice.body, None, [notice.recipient])
     except Exception as exc:
-        # Give the row back so the retry or the sweep sends it later.
-        RequestNotice.objects.filter(pk=notice_id).update(
-            sent_at=None, last_error=f"{type(exc).__name__}: {exc}"[:300]
-        )
-        raise
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        mine = RequestNotice.objects.filter(pk=notice_id, state=RequestNotice.State.SENDING)
+        if notice.attempts >= NOTICE_MAX_ATTEMPTS:
+            mine.update(state=RequestNotice.State.FAILED, last_error=error)
+            return False
+        mine.update(state=RequestNotice.State.PENDING, claimed_at=None, last_error=error)
+        raise NoticeNotSent(error) from exc
+    RequestNotice.objects.filter(pk=notice_id).update(
+        state=RequestNotice.State.SENT, sent_at=timezone.now(), last_error=""
+    )
     return True
 
 
-def notice_pending_ids(*, older_than: dt.timedelta = dt.timedelta(minutes=5)) -> list[int]:
-    cutoff = timezone.now() - older_than
-    return list(
-        RequestNotice.objects.filter(sent_at__isnull=True, created_at__lt=cutoff)
-        .order_by("id")
-        .values_list("id", flat=True)[:500]
+def notice_sweep(
+    *,
+    older_than: dt.timedelta = dt.timedelta(minutes=5),
+    now: dt.datetime | None = None,
+    limit: int = 500,
+) -> tuple[list[int], int]:
+    """What the beat sweep sends again, and how many stale claims it flagged.
+
+    Pending notices only (failed ones wait for a person), fewest attempts first, so
+    notices that keep failing never hold back newer ones. A claim older than
+    NOTICE_STALE_CLAIM is marked failed with a message, never resent on a guess.
+    """
+    now = now or timezone.now()
+    stale = RequestNotice.objects.filter(
+        state=RequestNotice.State.SENDING, claimed_at__lt=now - NOTICE_STALE_CLAIM
+    ).update(
+        state=RequestNotice.State.FAILED,
+        last_error=_(
+            "The worker stopped while sending; check whether it arrived, then send again."
+        )[:300],
     )
+    ids = list(
+        RequestNotice.objects.filter(
+            state=RequestNotice.State.PENDING, created_at__lt=now - older_than
+        )
+        .order_by("attempts", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    return ids, stale
+
+
+def notice_requeue(*, notice_ids: Sequence[int]) -> int:
+    """A person's decision to send again (admin): failed notices go back to pending
+    and are sent after commit."""
+    with transaction.atomic():
+        ids = list(
+            RequestNotice.objects.filter(
+                id__in=list(notice_ids), state=RequestNotice.State.FAILED
+            ).values_list("id", flat=True)
+        )
+        RequestNotice.objects.filter(id__in=ids).update(
+            state=RequestNotice.State.PENDING, claimed_at=None, attempts=0, last_error=""
+        )
+        _send_notices_on_commit(ids)
+    return len(ids)
 
 
 # --- Calendar feed ------------------------------------------------------------------------
