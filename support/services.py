@@ -256,9 +256,16 @@ def _send_notices_on_commit(notice_ids: list[int]) -> None:
 
     def enqueue():
         for notice_id in notice_ids:
-            send_request_notice.delay(notice_id)
+            try:
+                send_request_notice.delay(notice_id)
+            except Exception:
+                # The visit is committed whatever happens to its e-mail: without a
+                # broker the task runs here, and a mail server that refuses must not
+                # turn the leader's page into an error. The notice stays pending for
+                # the sweep (or failed for a person after too many attempts).
+                logger.exception("support notice %s was not sent", notice_id)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue, robust=True)
 
 
 def request_schedule(

@@ -10,6 +10,8 @@ def send_request_notice(self, notice_id: int) -> bool:
     try:
         return services.notice_send(notice_id=notice_id)
     except services.NoticeNotSent as exc:
+        if self.request.is_eager:
+            raise  # no broker: retrying at once would only burn the attempts
         raise self.retry(exc=exc) from exc
 
 

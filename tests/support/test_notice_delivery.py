@@ -110,3 +110,33 @@ def test_admin_lists_failed_notices_and_sends_them_again(
     assert notice.state == RequestNotice.State.SENT
     assert notice.sent_at is not None
     assert [m.to for m in mail.outbox] == [[school_a_user.school.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_refusing_mail_server_does_not_break_the_schedule_page(
+    client, school_a_user, leader, support_staff, settings
+):
+    """No Redis: the task runs in the request after commit. The visit is already
+    scheduled then, so the page must succeed and the notice wait for the sweep."""
+    from gigaportal.celery import app
+
+    settings.EMAIL_BACKEND = REFUSING
+    request = make_request(school=school_a_user.school, requested_by=school_a_user)
+    client.force_login(leader)
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        response = client.post(
+            reverse("support:request_schedule", args=[request.pk]),
+            {"staff": [support_staff.pk], "date": "2030-06-03"},
+        )
+    finally:
+        app.conf.task_always_eager = saved
+    assert response.status_code == 302
+    assert response.url == reverse("support:request_detail", args=[request.pk])
+    request.refresh_from_db()
+    assert request.status == "scheduled"
+    notice = RequestNotice.objects.get(request=request)
+    assert (notice.state, notice.attempts, notice.sent_at) == ("pending", 1, None)
+    assert "SMTPServerDisconnected" in notice.last_error
+    assert services.notice_sweep(older_than=dt.timedelta(0))[0] == [notice.pk]
