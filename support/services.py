@@ -528,6 +528,9 @@ def feed_token_create(*, user: User) -> str:
         raise SupportError(_("Only center staff have a visit calendar."))
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
+        # Two clicks at once: the second waits for the first to commit, then replaces
+        # its address, instead of both inserting a live one (one_live_feed_token).
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").get()
         CalendarFeedToken.objects.filter(user=user, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
@@ -536,6 +539,8 @@ def feed_token_create(*, user: User) -> str:
 
 
 def feed_token_revoke(*, user: User) -> int:
+    # Takes the live address's row lock; a concurrent create holds the user's lock
+    # and is simply replaced or revoked in turn.
     return CalendarFeedToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
