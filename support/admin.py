@@ -6,6 +6,7 @@ from support.models import (
     Campaign,
     RequestEvent,
     RequestNotice,
+    SupportLogImport,
     SupportRecord,
     SupportRequest,
     Topic,
@@ -95,3 +96,14 @@ class RequestNoticeAdmin(admin.ModelAdmin):
 class CalendarFeedTokenAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at", "revoked_at", "last_used_at"]
     readonly_fields = ["user", "digest", "created_at", "last_used_at"]
+
+
+@admin.register(SupportLogImport)
+class SupportLogImportAdmin(admin.ModelAdmin):
+    # Deleting a row here lets the same file be imported again (after its records were
+    # removed, for instance).
+    list_display = ["file_name", "rows", "created_by", "created_at"]
+    readonly_fields = ["sha256", "file_name", "rows", "created_by", "created_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -290,3 +290,24 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({'revoked' if self.revoked_at else 'active'})"
+
+
+class SupportLogImport(models.Model):
+    """One imported support-log file, by the SHA-256 of its bytes: the same file
+    imported twice would double the committee's counts, so a repeat is refused."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    rows = models.PositiveIntegerField(_("rows"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("support log import")
+        verbose_name_plural = _("support log imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name or self.sha256[:12]} ({self.rows})"

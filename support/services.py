@@ -5,6 +5,8 @@ RequestEvent, and queues e-mails in the RequestNotice outbox, sent after commit.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import logging
 import secrets
 from collections.abc import Sequence
@@ -13,7 +15,7 @@ from typing import IO
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from gigaportal.models import School, User
 from gigaportal.roles import STAFF_ROLES, Role
-from gigaportal.tabular import Column, TableReader, parse_choice, parse_date
+from gigaportal.tabular import Column, TableReader, TabularError, parse_choice, parse_date
 from support import rules
 from support.models import (
     CalendarFeedToken,
@@ -32,6 +34,7 @@ from support.models import (
     RequestEvent,
     RequestNotice,
     Status,
+    SupportLogImport,
     SupportRecord,
     SupportRequest,
     Topic,
@@ -604,12 +607,20 @@ def _name_key(text: str) -> str:
 def record_import(*, file: IO[bytes], actor: User) -> ImportResult:
     """Imports an existing log (one row per piece of support).
 
-    1. Read every row; schools by code, staff by username or full name (spaces
+    1. Refuse a file imported before (the SHA-256 of its bytes), which would count
+       its support twice.
+    2. Read every row; schools by code, staff by username or full name (spaces
        ignored), topics by name or code; several staff may share a cell ("佐藤、鈴木").
-    2. Refuse the whole file if any row is wrong.
-    3. Write the records and their staff and topic links in bulk, in one transaction.
+       A row identical to a record already kept (date, school, kind, the same staff)
+       is an error too: the log was (partly) imported before.
+    3. Refuse the whole file if any row is wrong.
+    4. Write the batch, the records and their staff and topic links in bulk, in one
+       transaction.
     """
-    reader = TableReader(file, IMPORT_COLUMNS)
+    content = file.read()
+    digest = hashlib.sha256(content).hexdigest()
+    _refuse_repeated_file(digest)
+    reader = TableReader(io.BytesIO(content), IMPORT_COLUMNS)
     schools = dict(School.objects.values_list("code", "id"))
     staff_users = list(User.objects.filter(role__in=STAFF_ROLES, is_active=True))
     staff_lookup: dict[str, int] = {}
@@ -624,6 +635,7 @@ def record_import(*, file: IO[bytes], actor: User) -> ImportResult:
     parse_kind = parse_choice(KIND_WORDS)
 
     parsed: list[tuple[SupportRecord, list[int], list[int]]] = []
+    parsed_rows = []
     for row in reader:
         day = row.parse("date", parse_date)
         code = row.require("school_code")
@@ -655,26 +667,89 @@ def record_import(*, file: IO[bytes], actor: User) -> ImportResult:
                 created_by=actor,
             )
             parsed.append((record, staff_ids, topic_ids))
+            parsed_rows.append(row)
+    _report_rows_already_kept(parsed, parsed_rows)
     reader.raise_if_errors()
 
-    with transaction.atomic():
-        records = SupportRecord.objects.bulk_create([p[0] for p in parsed], batch_size=1000)
-        StaffLink = SupportRecord.staff.through
-        TopicLink = SupportRecord.topics.through
-        StaffLink.objects.bulk_create(
-            [
-                StaffLink(supportrecord_id=record.pk, user_id=user_id)
-                for record, (_r, staff_ids, _t) in zip(records, parsed, strict=True)
-                for user_id in staff_ids
-            ],
-            batch_size=2000,
-        )
-        TopicLink.objects.bulk_create(
-            [
-                TopicLink(supportrecord_id=record.pk, topic_id=topic_id)
-                for record, (_r, _s, topic_ids) in zip(records, parsed, strict=True)
-                for topic_id in dict.fromkeys(topic_ids)
-            ],
-            batch_size=2000,
-        )
+    try:
+        with transaction.atomic():
+            SupportLogImport.objects.create(
+                sha256=digest,
+                file_name=str(getattr(file, "name", "") or "")[-255:],
+                rows=len(parsed),
+                created_by=actor,
+            )
+            records = _write_import(parsed)
+    except IntegrityError:
+        # The same file, imported at the same moment by someone else.
+        _refuse_repeated_file(digest)
+        raise
     return ImportResult(created=len(records))
+
+
+def _refuse_repeated_file(digest: str) -> None:
+    earlier = SupportLogImport.objects.filter(sha256=digest).select_related("created_by").first()
+    if earlier is not None:
+        raise TabularError.single(
+            _(
+                "This file was already imported on %(date)s by %(user)s. Importing it "
+                "again would count its support twice."
+            )
+            % {
+                "date": f"{timezone.localtime(earlier.created_at):%Y-%m-%d %H:%M}",
+                "user": earlier.created_by.display_name,
+            }
+        )
+
+
+def _report_rows_already_kept(parsed, rows) -> None:
+    """Marks each row identical to a record already kept (date, school, kind, the same
+    staff) as an error; two queries whatever the number of rows."""
+    if not parsed:
+        return
+    days = [record.date for record, _s, _t in parsed]
+    candidates = SupportRecord.objects.filter(
+        date__gte=min(days),
+        date__lte=max(days),
+        school_id__in={record.school_id for record, _s, _t in parsed},
+    ).values_list("pk", "date", "school_id", "kind")
+    if not candidates:
+        return
+    key_of = {pk: (date, school_id, kind) for pk, date, school_id, kind in candidates}
+    staff_of: dict[int, set[int]] = {pk: set() for pk in key_of}
+    StaffLink = SupportRecord.staff.through
+    for record_id, user_id in StaffLink.objects.filter(
+        supportrecord_id__in=list(key_of)
+    ).values_list("supportrecord_id", "user_id"):
+        staff_of[record_id].add(user_id)
+    kept = {(*key_of[pk], frozenset(staff)) for pk, staff in staff_of.items()}
+    for (record, staff_ids, _t), row in zip(parsed, rows, strict=True):
+        key = (record.date, record.school_id, str(record.kind), frozenset(staff_ids))
+        if key in kept:
+            row.error(
+                "date",
+                _("the same support (date, school, kind and staff) is already recorded"),
+            )
+
+
+def _write_import(parsed) -> list[SupportRecord]:
+    records = SupportRecord.objects.bulk_create([p[0] for p in parsed], batch_size=1000)
+    StaffLink = SupportRecord.staff.through
+    TopicLink = SupportRecord.topics.through
+    StaffLink.objects.bulk_create(
+        [
+            StaffLink(supportrecord_id=record.pk, user_id=user_id)
+            for record, (_r, staff_ids, _t) in zip(records, parsed, strict=True)
+            for user_id in staff_ids
+        ],
+        batch_size=2000,
+    )
+    TopicLink.objects.bulk_create(
+        [
+            TopicLink(supportrecord_id=record.pk, topic_id=topic_id)
+            for record, (_r, _s, topic_ids) in zip(records, parsed, strict=True)
+            for topic_id in dict.fromkeys(topic_ids)
+        ],
+        batch_size=2000,
+    )
+    return records
