@@ -18,6 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from gigaportal.models import School
 from support import rules
 
+# Who may be named as staff (rules.CENTER_STAFF_ROLES), for admin's choices too.
+CENTER_STAFF = {"role__in": sorted(rules.CENTER_STAFF_ROLES)}
+
 
 class Kind(models.TextChoices):
     ONLINE = rules.Kind.ONLINE.value, _("Online support")
@@ -63,7 +66,10 @@ class Campaign(models.Model):
     )
     schools = models.ManyToManyField(School, verbose_name=_("schools"), related_name="+")
     staff = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff"), related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        related_name="+",
+        limit_choices_to=CENTER_STAFF,
     )
     details = models.TextField(_("details"), blank=True)
     created_by = models.ForeignKey(
@@ -112,6 +118,7 @@ class SupportRequest(models.Model):
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned staff"),
         related_name="assigned_support_requests",
+        limit_choices_to=CENTER_STAFF,
         blank=True,
     )
     scheduled_date = models.DateField(_("scheduled date"), null=True, blank=True)
@@ -189,7 +196,10 @@ class SupportRecord(models.Model):
         School, verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
     )
     staff = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff"), related_name="support_records"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        related_name="support_records",
+        limit_choices_to=CENTER_STAFF,
     )
     kind = models.CharField(_("support kind"), max_length=20, choices=Kind.choices)
     topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True)

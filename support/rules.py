@@ -28,6 +28,10 @@ SCHOOL = "school"
 ADMIN = "admin"
 LEADER_ROLES = frozenset({LEADER, ADMIN})
 STAFF_ROLES = frozenset({SUPPORT, LEADER, ADMIN})
+# Who may be named as staff on a record, a visit or a campaign: the center's support
+# staff and its leader. A portal administrator may act (log, plan) but is not center
+# staff, so the committee's counts by staff member never include one.
+CENTER_STAFF_ROLES = frozenset({SUPPORT, LEADER})
 
 
 class Kind(StrEnum):

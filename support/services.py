@@ -103,6 +103,19 @@ def _locked(request: SupportRequest) -> SupportRequest:
     return SupportRequest.objects.select_for_update().get(pk=request.pk)
 
 
+def _check_staff(staff: Sequence[User]) -> None:
+    """Only center staff (support staff and the leader) are named on records, visits
+    and campaigns; rules.CENTER_STAFF_ROLES, the same list the forms offer."""
+    if not staff:
+        raise SupportError(_("Choose at least one staff member."))
+    if any(user.role == Role.ADMIN for user in staff):
+        raise SupportError(
+            _("An administrator is not center staff; choose support staff or the leader.")
+        )
+    if any(user.role not in rules.CENTER_STAFF_ROLES for user in staff):
+        raise SupportError(_("Only center staff can be assigned."))
+
+
 # --- Records -------------------------------------------------------------------------
 
 
@@ -130,8 +143,7 @@ def record_create(
     """
     if actor.role not in STAFF_ROLES:
         raise SupportError(_("Only center staff log support."))
-    if not data.staff:
-        raise SupportError(_("Choose at least one staff member."))
+    _check_staff(data.staff)
     with transaction.atomic():
         if request is not None:
             request = _locked(request)
@@ -176,8 +188,7 @@ def record_update(*, actor: User, record: SupportRecord, data: RecordInput) -> S
         raise SupportError(
             _("You may edit your own records on the day you logged them; ask the leader.")
         )
-    if not data.staff:
-        raise SupportError(_("Choose at least one staff member."))
+    _check_staff(data.staff)
     if record.request_id and record.request.school_id != data.school.pk:
         raise SupportError(_("The request is from another school."))
     with transaction.atomic():
@@ -286,10 +297,7 @@ def request_schedule(
     2. Save the assignment and log the change.
     3. Queue the school's e-mail in the outbox; the task is enqueued on commit.
     """
-    if not staff:
-        raise SupportError(_("Choose at least one staff member."))
-    if any(user.role not in STAFF_ROLES for user in staff):
-        raise SupportError(_("Only center staff can be assigned."))
+    _check_staff(staff)
     with transaction.atomic():
         request = _locked(request)
         new_status = _move(request, rules.Action.SCHEDULE, actor)
@@ -345,8 +353,8 @@ def campaign_create(
         raise SupportError(_("Only the leader plans campaigns."))
     if start > end:
         raise SupportError(_("The period ends before it starts."))
-    if any(user.role not in STAFF_ROLES for user in staff):
-        raise SupportError(_("Only center staff can be assigned."))
+    if staff:
+        _check_staff(staff)
     schools = sorted(schools, key=lambda s: s.code)
     try:
         plan = rules.plan_campaign(
@@ -622,12 +630,17 @@ def record_import(*, file: IO[bytes], actor: User) -> ImportResult:
     _refuse_repeated_file(digest)
     reader = TableReader(io.BytesIO(content), IMPORT_COLUMNS)
     schools = dict(School.objects.values_list("code", "id"))
-    staff_users = list(User.objects.filter(role__in=STAFF_ROLES, is_active=True))
+    # Center staff are named; an administrator's name gets its own clear message.
+    people = list(User.objects.filter(role__in=STAFF_ROLES, is_active=True))
     staff_lookup: dict[str, int] = {}
-    for user in staff_users:
-        staff_lookup[user.username.lower()] = user.pk
-        if user.full_name:
-            staff_lookup[_name_key(user.full_name)] = user.pk
+    admin_names: set[str] = set()
+    for user in people:
+        keys = [user.username.lower()] + ([_name_key(user.full_name)] if user.full_name else [])
+        for key in keys:
+            if user.role in rules.CENTER_STAFF_ROLES:
+                staff_lookup[key] = user.pk
+            else:
+                admin_names.add(key)
     topic_lookup: dict[str, int] = {}
     for topic in Topic.objects.all():
         topic_lookup[_name_key(topic.name)] = topic.pk
@@ -647,7 +660,12 @@ def record_import(*, file: IO[bytes], actor: User) -> ImportResult:
         staff_text = row.require("staff")
         for name in _split_staff(staff_text or ""):
             user_id = staff_lookup.get(name.lower()) or staff_lookup.get(_name_key(name))
-            if user_id is None:
+            if user_id is None and (name.lower() in admin_names or _name_key(name) in admin_names):
+                row.error(
+                    "staff",
+                    _("%(name)s is an administrator, not center staff") % {"name": name},
+                )
+            elif user_id is None:
                 row.error("staff", _("no staff member is called %(name)s") % {"name": name})
             elif user_id not in staff_ids:
                 staff_ids.append(user_id)
