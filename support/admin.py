@@ -1,10 +1,12 @@
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
 from support.models import (
     CalendarFeedToken,
     Campaign,
     RequestEvent,
     RequestNotice,
+    SupportLogImport,
     SupportRecord,
     SupportRequest,
     Topic,
@@ -64,13 +66,44 @@ class CampaignAdmin(admin.ModelAdmin):
     readonly_fields = ["created_by", "created_at"]
 
 
+@admin.action(description=_("Send the chosen failed e-mails again"))
+def send_again(modeladmin, request, queryset):
+    from support import services
+
+    count = services.notice_requeue(notice_ids=list(queryset.values_list("id", flat=True)))
+    modeladmin.message_user(
+        request, _("%(count)d e-mail(s) will be sent again.") % {"count": count}
+    )
+
+
 @admin.register(RequestNotice)
 class RequestNoticeAdmin(admin.ModelAdmin):
-    list_display = ["recipient", "subject", "created_at", "sent_at", "attempts"]
+    list_display = [
+        "recipient",
+        "subject",
+        "state",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["state"]
     readonly_fields = [f.name for f in RequestNotice._meta.fields]
+    actions = [send_again]
 
 
 @admin.register(CalendarFeedToken)
 class CalendarFeedTokenAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at", "revoked_at", "last_used_at"]
     readonly_fields = ["user", "digest", "created_at", "last_used_at"]
+
+
+@admin.register(SupportLogImport)
+class SupportLogImportAdmin(admin.ModelAdmin):
+    # Deleting a row here lets the same file be imported again (after its records were
+    # removed, for instance).
+    list_display = ["file_name", "rows", "created_by", "created_at"]
+    readonly_fields = ["sha256", "file_name", "rows", "created_by", "created_at"]
+
+    def has_add_permission(self, request):
+        return False

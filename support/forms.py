@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gigaportal.models import School
-from support import selectors
+from support import rules, selectors
 from support.models import Kind, Topic
 from support.services import RecordInput
 
@@ -200,6 +200,13 @@ class CampaignForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
             self.add_error("end", _("The period ends before it starts."))
+        elif start and end and (end - start).days + 1 > rules.MAX_CAMPAIGN_DAYS:
+            self.add_error(
+                "end",
+                _("A campaign period may be at most %(days)d days.")
+                % {"days": rules.MAX_CAMPAIGN_DAYS},
+            )
         return data

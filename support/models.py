@@ -18,6 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from gigaportal.models import School
 from support import rules
 
+# Who may be named as staff (rules.CENTER_STAFF_ROLES), for admin's choices too.
+CENTER_STAFF = {"role__in": sorted(rules.CENTER_STAFF_ROLES)}
+
 
 class Kind(models.TextChoices):
     ONLINE = rules.Kind.ONLINE.value, _("Online support")
@@ -63,7 +66,10 @@ class Campaign(models.Model):
     )
     schools = models.ManyToManyField(School, verbose_name=_("schools"), related_name="+")
     staff = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff"), related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        related_name="+",
+        limit_choices_to=CENTER_STAFF,
     )
     details = models.TextField(_("details"), blank=True)
     created_by = models.ForeignKey(
@@ -112,6 +118,7 @@ class SupportRequest(models.Model):
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned staff"),
         related_name="assigned_support_requests",
+        limit_choices_to=CENTER_STAFF,
         blank=True,
     )
     scheduled_date = models.DateField(_("scheduled date"), null=True, blank=True)
@@ -189,7 +196,10 @@ class SupportRecord(models.Model):
         School, verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
     )
     staff = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff"), related_name="support_records"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        related_name="support_records",
+        limit_choices_to=CENTER_STAFF,
     )
     kind = models.CharField(_("support kind"), max_length=20, choices=Kind.choices)
     topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True)
@@ -225,14 +235,29 @@ class SupportRecord(models.Model):
 
 class RequestNotice(models.Model):
     """Outbox of e-mails to schools, written in the transaction that scheduled the
-    visit and sent by a task after commit; `sent_at` is claimed with a conditional
-    update so a notice goes out once even if the task runs twice."""
+    visit and sent by a task after commit.
+
+    A sender first claims the row (pending → sending, `claimed_at`, a conditional
+    update, so a second task finds it taken), and only after the mail server accepted
+    the message marks it sent (`sent_at`). A claim that never finished (the worker
+    died mid-send) is flagged failed for a person, as is a notice that failed
+    MAX_ATTEMPTS times; admin sends failed ones again."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
 
     request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="notices")
     recipient = models.EmailField()
     subject = models.CharField(max_length=300)
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(
+        _("status"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
@@ -241,6 +266,7 @@ class RequestNotice(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("request notice")
         verbose_name_plural = _("request notices")
+        indexes = [models.Index(fields=["state", "attempts", "id"], name="support_notice_due")]
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.subject}"
@@ -274,3 +300,24 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({'revoked' if self.revoked_at else 'active'})"
+
+
+class SupportLogImport(models.Model):
+    """One imported support-log file, by the SHA-256 of its bytes: the same file
+    imported twice would double the committee's counts, so a repeat is refused."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    rows = models.PositiveIntegerField(_("rows"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("support log import")
+        verbose_name_plural = _("support log imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name or self.sha256[:12]} ({self.rows})"

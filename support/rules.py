@@ -28,6 +28,10 @@ SCHOOL = "school"
 ADMIN = "admin"
 LEADER_ROLES = frozenset({LEADER, ADMIN})
 STAFF_ROLES = frozenset({SUPPORT, LEADER, ADMIN})
+# Who may be named as staff on a record, a visit or a campaign: the center's support
+# staff and its leader. A portal administrator may act (log, plan) but is not center
+# staff, so the committee's counts by staff member never include one.
+CENTER_STAFF_ROLES = frozenset({SUPPORT, LEADER})
 
 
 class Kind(StrEnum):
@@ -200,18 +204,26 @@ class PlanningError(Exception):
     pass
 
 
+# A campaign plans one period (a distribution, an update); a year is the most any
+# plan needs, and the cap keeps a mistyped year (9999) from planning millennia.
+MAX_CAMPAIGN_DAYS = 366
+
+
 def campaign_days(
     start: dt.date, end: dt.date, *, holidays: Iterable[dt.date] = ()
 ) -> list[dt.date]:
-    """School days of a period: Monday to Friday, without the given holidays."""
+    """School days of a period: Monday to Friday, without the given holidays.
+
+    Raises PlanningError for a period longer than MAX_CAMPAIGN_DAYS.
+    """
+    length = (end - start).days + 1
+    if length > MAX_CAMPAIGN_DAYS:
+        raise PlanningError(f"the period is longer than {MAX_CAMPAIGN_DAYS} days")
     skip = set(holidays)
-    days = []
-    day = start
-    while day <= end:
-        if day.weekday() < 5 and day not in skip:
-            days.append(day)
-        day += dt.timedelta(days=1)
-    return days
+    # Offsets from the start, never a step past the end: a period ending on
+    # date.max must not overflow.
+    days = (start + dt.timedelta(days=offset) for offset in range(max(length, 0)))
+    return [day for day in days if day.weekday() < 5 and day not in skip]
 
 
 def plan_campaign(
@@ -240,12 +252,13 @@ def plan_campaign(
         raise PlanningError(
             f"{len(school_ids)} schools need more than {capacity} visits the staff can make"
         )
-    slots = [
+    # Lazily: only as many slots as there are schools are ever made.
+    slots = (
         (day, staff)
         for day in days
         for _round in range(visits_per_staff_per_day)
         for staff in staff_ids
-    ]
+    )
     return [
         PlannedVisit(school_id=school, staff_id=staff, day=day)
         for school, (day, staff) in zip(school_ids, slots, strict=False)

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from gigaportal.calendar import Term
 from gigaportal.models import School, User
-from gigaportal.roles import STAFF_ROLES, Role
+from gigaportal.roles import STAFF_ROLES
 from gigaportal.scope import scope_queryset, scoped_get_or_404
 from gigaportal.selectors import terms_for_fiscal_year
 from support import rules
@@ -28,7 +28,7 @@ from support.models import (
 
 def staff_list() -> QuerySet[User]:
     """Center staff who can be assigned and named on records, leader first."""
-    return User.objects.filter(is_active=True, role__in=[Role.SUPPORT, Role.LEADER]).order_by(
+    return User.objects.filter(is_active=True, role__in=rules.CENTER_STAFF_ROLES).order_by(
         "-role", "username"
     )
 

@@ -5,6 +5,9 @@ RequestEvent, and queues e-mails in the RequestNotice outbox, sent after commit.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +15,7 @@ from typing import IO
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from gigaportal.models import School, User
 from gigaportal.roles import STAFF_ROLES, Role
-from gigaportal.tabular import Column, TableReader, parse_choice, parse_date
+from gigaportal.tabular import Column, TableReader, TabularError, parse_choice, parse_date
 from support import rules
 from support.models import (
     CalendarFeedToken,
@@ -31,11 +34,14 @@ from support.models import (
     RequestEvent,
     RequestNotice,
     Status,
+    SupportLogImport,
     SupportRecord,
     SupportRequest,
     Topic,
     feed_token_digest,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class SupportError(Exception):
@@ -97,6 +103,19 @@ def _locked(request: SupportRequest) -> SupportRequest:
     return SupportRequest.objects.select_for_update().get(pk=request.pk)
 
 
+def _check_staff(staff: Sequence[User]) -> None:
+    """Only center staff (support staff and the leader) are named on records, visits
+    and campaigns; rules.CENTER_STAFF_ROLES, the same list the forms offer."""
+    if not staff:
+        raise SupportError(_("Choose at least one staff member."))
+    if any(user.role == Role.ADMIN for user in staff):
+        raise SupportError(
+            _("An administrator is not center staff; choose support staff or the leader.")
+        )
+    if any(user.role not in rules.CENTER_STAFF_ROLES for user in staff):
+        raise SupportError(_("Only center staff can be assigned."))
+
+
 # --- Records -------------------------------------------------------------------------
 
 
@@ -124,8 +143,7 @@ def record_create(
     """
     if actor.role not in STAFF_ROLES:
         raise SupportError(_("Only center staff log support."))
-    if not data.staff:
-        raise SupportError(_("Choose at least one staff member."))
+    _check_staff(data.staff)
     with transaction.atomic():
         if request is not None:
             request = _locked(request)
@@ -170,8 +188,7 @@ def record_update(*, actor: User, record: SupportRecord, data: RecordInput) -> S
         raise SupportError(
             _("You may edit your own records on the day you logged them; ask the leader.")
         )
-    if not data.staff:
-        raise SupportError(_("Choose at least one staff member."))
+    _check_staff(data.staff)
     if record.request_id and record.request.school_id != data.school.pk:
         raise SupportError(_("The request is from another school."))
     with transaction.atomic():
@@ -253,9 +270,16 @@ def _send_notices_on_commit(notice_ids: list[int]) -> None:
 
     def enqueue():
         for notice_id in notice_ids:
-            send_request_notice.delay(notice_id)
+            try:
+                send_request_notice.delay(notice_id)
+            except Exception:
+                # The visit is committed whatever happens to its e-mail: without a
+                # broker the task runs here, and a mail server that refuses must not
+                # turn the leader's page into an error. The notice stays pending for
+                # the sweep (or failed for a person after too many attempts).
+                logger.exception("support notice %s was not sent", notice_id)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue, robust=True)
 
 
 def request_schedule(
@@ -273,10 +297,7 @@ def request_schedule(
     2. Save the assignment and log the change.
     3. Queue the school's e-mail in the outbox; the task is enqueued on commit.
     """
-    if not staff:
-        raise SupportError(_("Choose at least one staff member."))
-    if any(user.role not in STAFF_ROLES for user in staff):
-        raise SupportError(_("Only center staff can be assigned."))
+    _check_staff(staff)
     with transaction.atomic():
         request = _locked(request)
         new_status = _move(request, rules.Action.SCHEDULE, actor)
@@ -332,8 +353,8 @@ def campaign_create(
         raise SupportError(_("Only the leader plans campaigns."))
     if start > end:
         raise SupportError(_("The period ends before it starts."))
-    if any(user.role not in STAFF_ROLES for user in staff):
-        raise SupportError(_("Only center staff can be assigned."))
+    if staff:
+        _check_staff(staff)
     schools = sorted(schools, key=lambda s: s.code)
     try:
         plan = rules.plan_campaign(
@@ -409,33 +430,103 @@ def campaign_create(
 # --- Notices -------------------------------------------------------------------------------
 
 
-def notice_send(*, notice_id: int) -> bool:
-    """Sends one outbox e-mail once: the row is claimed with a conditional update, so
-    a second run (a retry, a duplicate message) finds it taken and does nothing."""
-    claimed = RequestNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(
-        sent_at=timezone.now(), attempts=F("attempts") + 1
+# A notice that failed this many times stays failed for a person to look at.
+NOTICE_MAX_ATTEMPTS = 5
+# A claim older than this means the worker died while sending: the mail may or may
+# not have gone out.
+NOTICE_STALE_CLAIM = dt.timedelta(minutes=30)
+
+
+class NoticeNotSent(Exception):
+    """The mail server refused or could not be reached; the notice is pending again."""
+
+
+def notice_claim(*, notice_id: int) -> bool:
+    """Takes a pending notice for sending (a conditional update: a second task, a
+    retry or the sweep finds it taken)."""
+    return (
+        RequestNotice.objects.filter(pk=notice_id, state=RequestNotice.State.PENDING).update(
+            state=RequestNotice.State.SENDING,
+            claimed_at=timezone.now(),
+            attempts=F("attempts") + 1,
+        )
+        == 1
     )
-    if claimed != 1:
+
+
+def notice_send(*, notice_id: int) -> bool:
+    """Sends one outbox e-mail once.
+
+    1. Claim the row (pending → sending); if it is taken, do nothing.
+    2. Send; only once the mail server accepted it is the row marked sent.
+    3. On an error the row goes back to pending (NoticeNotSent is raised so the task
+       retries later), or, after NOTICE_MAX_ATTEMPTS, stays failed for a person.
+    A worker killed between 1 and 2 leaves the row `sending`; notice_sweep flags it.
+    """
+    if not notice_claim(notice_id=notice_id):
         return False
     notice = RequestNotice.objects.get(pk=notice_id)
     try:
         send_mail(notice.subject, notice.body, None, [notice.recipient])
     except Exception as exc:
-        # Give the row back so the retry or the sweep sends it later.
-        RequestNotice.objects.filter(pk=notice_id).update(
-            sent_at=None, last_error=f"{type(exc).__name__}: {exc}"[:300]
-        )
-        raise
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        mine = RequestNotice.objects.filter(pk=notice_id, state=RequestNotice.State.SENDING)
+        if notice.attempts >= NOTICE_MAX_ATTEMPTS:
+            mine.update(state=RequestNotice.State.FAILED, last_error=error)
+            return False
+        mine.update(state=RequestNotice.State.PENDING, claimed_at=None, last_error=error)
+        raise NoticeNotSent(error) from exc
+    RequestNotice.objects.filter(pk=notice_id).update(
+        state=RequestNotice.State.SENT, sent_at=timezone.now(), last_error=""
+    )
     return True
 
 
-def notice_pending_ids(*, older_than: dt.timedelta = dt.timedelta(minutes=5)) -> list[int]:
-    cutoff = timezone.now() - older_than
-    return list(
-        RequestNotice.objects.filter(sent_at__isnull=True, created_at__lt=cutoff)
-        .order_by("id")
-        .values_list("id", flat=True)[:500]
+def notice_sweep(
+    *,
+    older_than: dt.timedelta = dt.timedelta(minutes=5),
+    now: dt.datetime | None = None,
+    limit: int = 500,
+) -> tuple[list[int], int]:
+    """What the beat sweep sends again, and how many stale claims it flagged.
+
+    Pending notices only (failed ones wait for a person), fewest attempts first, so
+    notices that keep failing never hold back newer ones. A claim older than
+    NOTICE_STALE_CLAIM is marked failed with a message, never resent on a guess.
+    """
+    now = now or timezone.now()
+    stale = RequestNotice.objects.filter(
+        state=RequestNotice.State.SENDING, claimed_at__lt=now - NOTICE_STALE_CLAIM
+    ).update(
+        state=RequestNotice.State.FAILED,
+        last_error=_(
+            "The worker stopped while sending; check whether it arrived, then send again."
+        )[:300],
     )
+    ids = list(
+        RequestNotice.objects.filter(
+            state=RequestNotice.State.PENDING, created_at__lt=now - older_than
+        )
+        .order_by("attempts", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    return ids, stale
+
+
+def notice_requeue(*, notice_ids: Sequence[int]) -> int:
+    """A person's decision to send again (admin): failed notices go back to pending
+    and are sent after commit."""
+    with transaction.atomic():
+        ids = list(
+            RequestNotice.objects.filter(
+                id__in=list(notice_ids), state=RequestNotice.State.FAILED
+            ).values_list("id", flat=True)
+        )
+        RequestNotice.objects.filter(id__in=ids).update(
+            state=RequestNotice.State.PENDING, claimed_at=None, attempts=0, last_error=""
+        )
+        _send_notices_on_commit(ids)
+    return len(ids)
 
 
 # --- Calendar feed ------------------------------------------------------------------------
@@ -448,6 +539,9 @@ def feed_token_create(*, user: User) -> str:
         raise SupportError(_("Only center staff have a visit calendar."))
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
+        # Two clicks at once: the second waits for the first to commit, then replaces
+        # its address, instead of both inserting a live one (one_live_feed_token).
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").get()
         CalendarFeedToken.objects.filter(user=user, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
@@ -456,6 +550,8 @@ def feed_token_create(*, user: User) -> str:
 
 
 def feed_token_revoke(*, user: User) -> int:
+    # Takes the live address's row lock; a concurrent create holds the user's lock
+    # and is simply replaced or revoked in turn.
     return CalendarFeedToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -519,19 +615,32 @@ def _name_key(text: str) -> str:
 def record_import(*, file: IO[bytes], actor: User) -> ImportResult:
     """Imports an existing log (one row per piece of support).
 
-    1. Read every row; schools by code, staff by username or full name (spaces
+    1. Refuse a file imported before (the SHA-256 of its bytes), which would count
+       its support twice.
+    2. Read every row; schools by code, staff by username or full name (spaces
        ignored), topics by name or code; several staff may share a cell ("佐藤、鈴木").
-    2. Refuse the whole file if any row is wrong.
-    3. Write the records and their staff and topic links in bulk, in one transaction.
+       A row identical to a record already kept (date, school, kind, the same staff)
+       is an error too: the log was (partly) imported before.
+    3. Refuse the whole file if any row is wrong.
+    4. Write the batch, the records and their staff and topic links in bulk, in one
+       transaction.
     """
-    reader = TableReader(file, IMPORT_COLUMNS)
+    content = file.read()
+    digest = hashlib.sha256(content).hexdigest()
+    _refuse_repeated_file(digest)
+    reader = TableReader(io.BytesIO(content), IMPORT_COLUMNS)
     schools = dict(School.objects.values_list("code", "id"))
-    staff_users = list(User.objects.filter(role__in=STAFF_ROLES, is_active=True))
+    # Center staff are named; an administrator's name gets its own clear message.
+    people = list(User.objects.filter(role__in=STAFF_ROLES, is_active=True))
     staff_lookup: dict[str, int] = {}
-    for user in staff_users:
-        staff_lookup[user.username.lower()] = user.pk
-        if user.full_name:
-            staff_lookup[_name_key(user.full_name)] = user.pk
+    admin_names: set[str] = set()
+    for user in people:
+        keys = [user.username.lower()] + ([_name_key(user.full_name)] if user.full_name else [])
+        for key in keys:
+            if user.role in rules.CENTER_STAFF_ROLES:
+                staff_lookup[key] = user.pk
+            else:
+                admin_names.add(key)
     topic_lookup: dict[str, int] = {}
     for topic in Topic.objects.all():
         topic_lookup[_name_key(topic.name)] = topic.pk
@@ -539,6 +648,7 @@ def record_import(*, file: IO[bytes], actor: User) -> ImportResult:
     parse_kind = parse_choice(KIND_WORDS)
 
     parsed: list[tuple[SupportRecord, list[int], list[int]]] = []
+    parsed_rows = []
     for row in reader:
         day = row.parse("date", parse_date)
         code = row.require("school_code")
@@ -550,7 +660,12 @@ def record_import(*, file: IO[bytes], actor: User) -> ImportResult:
         staff_text = row.require("staff")
         for name in _split_staff(staff_text or ""):
             user_id = staff_lookup.get(name.lower()) or staff_lookup.get(_name_key(name))
-            if user_id is None:
+            if user_id is None and (name.lower() in admin_names or _name_key(name) in admin_names):
+                row.error(
+                    "staff",
+                    _("%(name)s is an administrator, not center staff") % {"name": name},
+                )
+            elif user_id is None:
                 row.error("staff", _("no staff member is called %(name)s") % {"name": name})
             elif user_id not in staff_ids:
                 staff_ids.append(user_id)
@@ -570,26 +685,89 @@ def record_import(*, file: IO[bytes], actor: User) -> ImportResult:
                 created_by=actor,
             )
             parsed.append((record, staff_ids, topic_ids))
+            parsed_rows.append(row)
+    _report_rows_already_kept(parsed, parsed_rows)
     reader.raise_if_errors()
 
-    with transaction.atomic():
-        records = SupportRecord.objects.bulk_create([p[0] for p in parsed], batch_size=1000)
-        StaffLink = SupportRecord.staff.through
-        TopicLink = SupportRecord.topics.through
-        StaffLink.objects.bulk_create(
-            [
-                StaffLink(supportrecord_id=record.pk, user_id=user_id)
-                for record, (_r, staff_ids, _t) in zip(records, parsed, strict=True)
-                for user_id in staff_ids
-            ],
-            batch_size=2000,
-        )
-        TopicLink.objects.bulk_create(
-            [
-                TopicLink(supportrecord_id=record.pk, topic_id=topic_id)
-                for record, (_r, _s, topic_ids) in zip(records, parsed, strict=True)
-                for topic_id in dict.fromkeys(topic_ids)
-            ],
-            batch_size=2000,
-        )
+    try:
+        with transaction.atomic():
+            SupportLogImport.objects.create(
+                sha256=digest,
+                file_name=str(getattr(file, "name", "") or "")[-255:],
+                rows=len(parsed),
+                created_by=actor,
+            )
+            records = _write_import(parsed)
+    except IntegrityError:
+        # The same file, imported at the same moment by someone else.
+        _refuse_repeated_file(digest)
+        raise
     return ImportResult(created=len(records))
+
+
+def _refuse_repeated_file(digest: str) -> None:
+    earlier = SupportLogImport.objects.filter(sha256=digest).select_related("created_by").first()
+    if earlier is not None:
+        raise TabularError.single(
+            _(
+                "This file was already imported on %(date)s by %(user)s. Importing it "
+                "again would count its support twice."
+            )
+            % {
+                "date": f"{timezone.localtime(earlier.created_at):%Y-%m-%d %H:%M}",
+                "user": earlier.created_by.display_name,
+            }
+        )
+
+
+def _report_rows_already_kept(parsed, rows) -> None:
+    """Marks each row identical to a record already kept (date, school, kind, the same
+    staff) as an error; two queries whatever the number of rows."""
+    if not parsed:
+        return
+    days = [record.date for record, _s, _t in parsed]
+    candidates = SupportRecord.objects.filter(
+        date__gte=min(days),
+        date__lte=max(days),
+        school_id__in={record.school_id for record, _s, _t in parsed},
+    ).values_list("pk", "date", "school_id", "kind")
+    if not candidates:
+        return
+    key_of = {pk: (date, school_id, kind) for pk, date, school_id, kind in candidates}
+    staff_of: dict[int, set[int]] = {pk: set() for pk in key_of}
+    StaffLink = SupportRecord.staff.through
+    for record_id, user_id in StaffLink.objects.filter(
+        supportrecord_id__in=list(key_of)
+    ).values_list("supportrecord_id", "user_id"):
+        staff_of[record_id].add(user_id)
+    kept = {(*key_of[pk], frozenset(staff)) for pk, staff in staff_of.items()}
+    for (record, staff_ids, _t), row in zip(parsed, rows, strict=True):
+        key = (record.date, record.school_id, str(record.kind), frozenset(staff_ids))
+        if key in kept:
+            row.error(
+                "date",
+                _("the same support (date, school, kind and staff) is already recorded"),
+            )
+
+
+def _write_import(parsed) -> list[SupportRecord]:
+    records = SupportRecord.objects.bulk_create([p[0] for p in parsed], batch_size=1000)
+    StaffLink = SupportRecord.staff.through
+    TopicLink = SupportRecord.topics.through
+    StaffLink.objects.bulk_create(
+        [
+            StaffLink(supportrecord_id=record.pk, user_id=user_id)
+            for record, (_r, staff_ids, _t) in zip(records, parsed, strict=True)
+            for user_id in staff_ids
+        ],
+        batch_size=2000,
+    )
+    TopicLink.objects.bulk_create(
+        [
+            TopicLink(supportrecord_id=record.pk, topic_id=topic_id)
+            for record, (_r, _s, topic_ids) in zip(records, parsed, strict=True)
+            for topic_id in dict.fromkeys(topic_ids)
+        ],
+        batch_size=2000,
+    )
+    return records

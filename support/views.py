@@ -401,10 +401,16 @@ class CalendarView(StaffRequiredMixin, View):
         )
 
 
+FEED_URL_SESSION_KEY = "support_new_feed_url"
+
+
 class FeedSettingsView(StaffRequiredMixin, View):
     """Where a staff member makes (or revokes) the private address of their calendar."""
 
-    def get(self, request, feed_url=None):
+    def get(self, request):
+        # The new address is shown once, on the page after the POST; only its digest
+        # is kept, and a reload shows the page without it (and revokes nothing).
+        feed_url = request.session.pop(FEED_URL_SESSION_KEY, None)
         tokens = request.user.calendar_feed_tokens.all()[:10]
         active = next((t for t in tokens if t.revoked_at is None), None)
         return render(
@@ -416,12 +422,14 @@ class FeedSettingsView(StaffRequiredMixin, View):
     def post(self, request):
         if request.POST.get("action") == "revoke":
             services.feed_token_revoke(user=request.user)
+            request.session.pop(FEED_URL_SESSION_KEY, None)
             messages.success(request, _("The calendar address was revoked."))
             return redirect("support:feed_settings")
         token = services.feed_token_create(user=request.user)
-        url = request.build_absolute_uri(reverse("support:feed", kwargs={"token": token}))
-        # The address is shown once, now; only its digest is kept.
-        return self.get(request, feed_url=url)
+        request.session[FEED_URL_SESSION_KEY] = request.build_absolute_uri(
+            reverse("support:feed", kwargs={"token": token})
+        )
+        return redirect("support:feed_settings")
 
 
 @require_GET

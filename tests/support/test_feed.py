@@ -7,7 +7,7 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from support import services
-from support.models import CalendarFeedToken, Status
+from support.models import CalendarFeedToken, Status, feed_token_digest
 from tests.factories import make_user
 from tests.support.factories import make_request
 
@@ -96,8 +96,8 @@ def test_a_staff_member_who_left_loses_the_feed(client, visits, support_staff):
 def test_the_settings_page_shows_the_address_once_and_revokes_it(client, support_staff):
     client.force_login(support_staff)
     response = client.post(reverse("support:feed_settings"), {"action": "create"})
-    assert response.status_code == 200
-    url = response.context["feed_url"]
+    assert response.status_code == 302  # a reload of the next page re-posts nothing
+    url = client.get(response.url).context["feed_url"]
     assert url.startswith("http://testserver/support/calendar/feed/")
     assert client.get(url).status_code == 200
     again = client.get(reverse("support:feed_settings"))
@@ -124,3 +124,72 @@ def test_the_feed_reads_in_a_fixed_number_of_queries(
         )
     with django_assert_num_queries(4):
         client.get(url)
+
+
+def test_reloading_the_page_after_making_an_address_keeps_that_address_working(
+    client, support_staff
+):
+    client.force_login(support_staff)
+    made = client.post(reverse("support:feed_settings"), {"action": "create"}, follow=True)
+    assert made.redirect_chain == [(reverse("support:feed_settings"), 302)]
+    url = made.context["feed_url"]
+    assert url in made.content.decode()
+    reloaded = client.get(reverse("support:feed_settings"))
+    assert reloaded.context["feed_url"] is None
+    assert url not in reloaded.content.decode()
+    assert CalendarFeedToken.objects.filter(user=support_staff).count() == 1
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_on_make_a_new_address_both_succeed(support_staff):
+    """The first click's transaction is still open when the second arrives: the second
+    waits for it and then replaces its address, instead of a unique-constraint 500."""
+    import threading
+
+    from django.db import connection, transaction
+
+    services.feed_token_create(user=support_staff)
+    first_done = threading.Event()
+    release = threading.Event()
+    outcome = {}
+
+    def first_click():
+        try:
+            with transaction.atomic():
+                services.feed_token_create(user=support_staff)
+                first_done.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def second_click():
+        try:
+            outcome["token"] = services.feed_token_create(user=support_staff)
+        except Exception as exc:  # the bug: IntegrityError on one_live_feed_token
+            outcome["error"] = repr(exc)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=first_click)
+    first.start()
+    assert first_done.wait(30)
+    second = threading.Thread(target=second_click)
+    second.start()
+    # Wait (bounded) until the second click is blocked on a lock, then commit the first.
+    with connection.cursor() as cursor:
+        for _ in range(300):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.05)
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert "error" not in outcome, outcome
+    live = CalendarFeedToken.objects.filter(user=support_staff, revoked_at__isnull=True)
+    assert [t.digest for t in live] == [feed_token_digest(outcome["token"])]
+    assert CalendarFeedToken.objects.filter(user=support_staff).count() == 3

@@ -108,3 +108,43 @@ def test_only_the_leader_may_import(client, support_staff):
     client.force_login(support_staff)
     assert upload(client, GOOD).status_code == 403
     assert not SupportRecord.objects.exists()
+
+
+def test_the_same_log_imported_twice_is_refused_and_counts_once(
+    client, staff, school_a, school_b, tmp_path
+):
+    client.force_login(staff[1])
+    assert upload(client, GOOD).status_code == 302
+    again = upload(client, GOOD)
+    assert again.status_code == 400
+    page = again.content.decode()
+    assert "既に取り込まれています" in page
+    assert "二重" in page
+    assert SupportRecord.objects.count() == 3
+    # The command refuses it too.
+    path = tmp_path / "log.csv"
+    path.write_bytes(GOOD.encode("utf-8"))
+    with pytest.raises(CommandError, match="既に取り込まれています"):
+        call_command("import_support_log", str(path))
+    assert SupportRecord.objects.count() == 3
+
+
+def test_rows_already_recorded_are_row_errors_even_in_another_file(
+    client, staff, school_a, school_b
+):
+    client.force_login(staff[1])
+    assert upload(client, GOOD).status_code == 302
+    overlapping = (
+        "日付,学校コード,区分,担当\n"
+        "2022-07-01,A001,訪問支援,support_staff\n"  # new
+        "2022/5/10,B001,オンライン支援,support_staff\n"  # row 2 of the first file
+        "2022-06-01,A001,研修支援,leader、support_staff\n"  # same staff, other order
+        "2022-06-01,A001,研修支援,support_staff\n"  # other staff set: a different visit
+    )
+    response = upload(client, overlapping)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert page.count("同じ支援(日付・学校・区分・担当)が既に記録されています") == 2
+    assert "3行目" in page and "4行目" in page
+    assert "2行目" not in page and "5行目" not in page
+    assert SupportRecord.objects.count() == 3  # nothing of the file was written

@@ -186,6 +186,32 @@ class TestCampaignPlanning:
         with pytest.raises(PlanningError, match="more than 2 visits"):
             plan_campaign(school_ids=[1, 2, 3], staff_ids=[100], days=days)
 
+    def test_a_period_ending_on_the_last_representable_day_does_not_overflow(self):
+        days = campaign_days(dt.date(9999, 12, 27), dt.date.max)
+        assert days == [dt.date(9999, 12, 27), dt.date(9999, 12, 28), dt.date(9999, 12, 29),
+                        dt.date(9999, 12, 30), dt.date(9999, 12, 31)]  # fmt: skip
+
+    def test_a_period_longer_than_a_year_is_refused(self):
+        assert len(campaign_days(dt.date(2024, 1, 1), dt.date(2024, 12, 31))) == 262  # 366 days
+        with pytest.raises(PlanningError, match="longer than 366 days"):
+            campaign_days(dt.date(2022, 8, 1), dt.date(9999, 12, 31))
+
+    def test_only_the_slots_the_schools_need_are_made(self):
+        class CountingDays(list):
+            """The period's days, counting how many the planner walks through."""
+
+            walked = 0
+
+            def __iter__(self):
+                for day in super().__iter__():
+                    type(self).walked += 1
+                    yield day
+
+        days = CountingDays(campaign_days(dt.date(2022, 4, 1), dt.date(2023, 3, 31)))
+        visits = plan_campaign(school_ids=[1, 2, 3], staff_ids=[100, 200], days=days)
+        assert [v.day for v in visits] == [dt.date(2022, 4, 1)] * 3
+        assert CountingDays.walked <= 2  # not the year's 260 days times the staff
+
     @pytest.mark.parametrize(
         "kwargs",
         [

@@ -185,3 +185,27 @@ def test_a_school_sees_only_its_own_history(
     text = client.get(reverse("support:school_history", args=[school_a.pk])).content.decode()
     assert "A校で実施" in text and "B校で実施" not in text
     assert client.get(reverse("support:school_history", args=[school_b.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("end", ["9999-12-31", "2023-08-02"])
+def test_a_campaign_period_past_a_year_is_refused_in_japanese(
+    client, leader, support_staff, school_a, end
+):
+    from support.models import Campaign
+
+    client.force_login(leader)
+    response = client.post(
+        reverse("support:campaign_create"),
+        {
+            "name": "iPadOS更新",
+            "start": "2022-08-01",
+            "end": end,
+            "kind": "visit",
+            "schools": [school_a.pk],
+            "staff": [support_staff.pk],
+            "visits_per_staff_per_day": 2,
+        },
+    )
+    assert response.status_code == 400
+    assert "366日以内" in response.content.decode()
+    assert not Campaign.objects.exists()
