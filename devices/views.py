@@ -69,7 +69,7 @@ def device_detail(request, pk: int):
     return render(
         request,
         "devices/device_detail.html",
-        {"device": device, "events": selectors.device_history(device=device)},
+        {"device": device, "events": selectors.device_history(user=request.user, device=device)},
     )
 
 
