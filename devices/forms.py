@@ -78,6 +78,11 @@ class BreakageForm(FaultFields):
         label=_("date"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser's date picker stops at today; the service refuses a later date.
+        self.fields["date"].widget.attrs["max"] = timezone.localdate().isoformat()
+
 
 class FaultReportForm(FaultFields):
     """A school user's report; staff confirm it and issue the spare."""

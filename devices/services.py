@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -75,7 +76,12 @@ def ledger_apply(*, events: Sequence[ledger.Event]) -> LedgerResult:
         raise RuntimeError("ledger_apply must run inside transaction.atomic()")
     devices = _lock_devices([e.serial for e in events] + [e.spare_serial for e in events])
     before = {serial: device.as_state() for serial, device in devices.items()}
-    outcome = ledger.apply_events(before, events)
+    outcome = ledger.apply_events(
+        before,
+        events,
+        latest_dates=_latest_event_dates(devices),
+        today=timezone.localdate(),  # settings.TIME_ZONE: Asia/Tokyo
+    )
     if not outcome.ok:
         raise ledger.LedgerError(outcome.violations)
     changed = outcome.changed(before)
@@ -88,6 +94,26 @@ def ledger_apply(*, events: Sequence[ledger.Event]) -> LedgerResult:
         [devices[s] for s in changed], ["status", "school", "spare_cycle"], batch_size=1000
     )
     return LedgerResult(devices, list(outcome.applied))
+
+
+def _latest_event_dates(devices: dict[str, Device]) -> dict[str, dt.date]:
+    """Per serial, the date of the latest confirmed event the device took part in (as
+    the subject or as the spare issued): two grouped queries per chunk."""
+    serial_of = {device.pk: serial for serial, device in devices.items()}
+    latest: dict[str, dt.date] = {}
+    confirmed = DeviceEvent.objects.filter(confirmed=True)
+    for chunk in _chunks(list(serial_of)):
+        for role in ("device_id", "spare_id"):
+            rows = (
+                confirmed.filter(**{f"{role}__in": chunk})
+                .values(role)
+                .annotate(latest=Max("date"))
+                .values_list(role, "latest")
+            )
+            for pk, date in rows:
+                serial = serial_of[pk]
+                latest[serial] = max(date, latest.get(serial, date))
+    return latest
 
 
 def _event_row(applied: ledger.Applied, devices: dict[str, Device], recorded_by) -> DeviceEvent:
@@ -162,7 +188,7 @@ def device_breakage_record(
             [row] = device_events_record(events=[event], recorded_by=user)
         except ledger.LedgerError as exc:
             violation = exc.violations[0]
-            field = "spare" if violation.field == "spare_serial" else "serial"
+            field = {"spare_serial": "spare", "date": "date"}.get(violation.field, "serial")
             raise DeviceRuleError(violation.message, field=field) from None
     return row
 
@@ -400,6 +426,7 @@ def _serials_with_events(device_ids: list[int]) -> set[int]:
 
 
 _VIOLATION_COLUMNS = {
+    "date": "date",
     "serial": "serial",
     "spare_serial": "replacement_serial",
     "school": "school_code",
