@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from devices import ledger
 from devices.models import Device, DeviceEvent, DeviceModel
+from devices.serials import normalize_serial
 from gigaportal.models import School
 from gigaportal.services import ImportResult
 from gigaportal.tabular import (
@@ -164,6 +165,7 @@ def device_breakage_record(
     issued to replace it (the phone form). Raises DeviceRuleError."""
     if kind not in ledger.FAULT_KINDS:
         raise DeviceRuleError(_("Choose breakage or failure."), field="kind")
+    serial, spare_serial = normalize_serial(serial), normalize_serial(spare_serial)
     with transaction.atomic():
         device = Device.objects.filter(serial=serial).only("school_id", "status").first()
         if device is None:
@@ -237,7 +239,7 @@ def device_fault_confirm(*, event_id: int, user, spare_serial: str = "") -> Devi
             report.date,
             report.device.serial,
             ledger.Kind(report.kind),
-            spare_serial=spare_serial or None,
+            spare_serial=normalize_serial(spare_serial) or None,
         )
         try:
             result = ledger_apply(events=[event])
@@ -342,7 +344,7 @@ def device_import(*, file: IO[bytes]) -> ImportResult:
     parsed: dict[str, dict] = {}
     rows: dict[str, int] = {}
     for row in reader:
-        serial = row.require("serial")
+        serial = normalize_serial(row.require("serial")) or None
         check_duplicate(row, serial)
         model_name = row.require("model")
         model_id = models.get(model_name.lower()) if model_name else None
@@ -448,9 +450,9 @@ def device_event_import(*, file: IO[bytes], recorded_by=None) -> ImportResult:
     events: list[ledger.Event] = []
     for row in reader:
         date = row.parse("date", parse_date)
-        serial = row.require("serial")
+        serial = normalize_serial(row.require("serial")) or None
         kind = row.parse("event", parse_event)
-        spare = row.get("replacement_serial") or None
+        spare = normalize_serial(row.get("replacement_serial")) or None
         code = row.get("school_code")
         cause = row.parse("cause", parse_cause, required=False) or ""
         school_id = None
