@@ -331,7 +331,11 @@ def device_import(*, file: IO[bytes]) -> ImportResult:
     1. Read and check every row (serial unique in the file, model known, a deployed
        device at a known school, a spare at none).
     2. Refuse the whole file if any row is bad, including a changed status or school
-       of a device that already has ledger events (that is an event, not an import).
+       of a device that already has ledger events (that is an event, not an import),
+       and, once a model has ledger events, a row that would change its spare stock
+       (a new spare, a device to or from spare, a spare of another model) or the
+       model of a device with events: past months' spare counts are computed back
+       from today's through the ledger, so stock changed outside it rewrites them.
     3. Write in bulk, in one transaction: only rows that differ are updated.
     """
     reader = TableReader(file, DEVICE_COLUMNS)
@@ -388,14 +392,56 @@ def device_import(*, file: IO[bytes]) -> ImportResult:
                 (d.serial, d) for d in Device.objects.select_for_update().filter(serial__in=chunk)
             )
         with_events = _serials_with_events([d.pk for d in existing.values()])
+        models_with_events = set(
+            DeviceEvent.objects.filter(confirmed=True)
+            .values_list("device__model_id", flat=True)
+            .distinct()
+        )
+        model_names = dict(DeviceModel.objects.values_list("pk", "name"))
+
+        def stock_error(serial: str, column: str, model_id: int) -> None:
+            # The breakage table computes past spare counts back from today's, through
+            # the ledger's deltas: stock changed without an event would rewrite them.
+            reader.errors.add(
+                rows[serial],
+                reader.header_label(column),
+                _(
+                    "%(serial)s: %(model)s has ledger events, so this import would change "
+                    "past months' spare counts; record it through the ledger "
+                    "(払出 / 修理完了) instead"
+                )
+                % {"serial": serial, "model": model_names[model_id]},
+            )
+
         to_create, to_update = [], []
         for serial, values in parsed.items():
             device = existing.get(serial)
+            new_model = values["model_id"]
+            is_spare = values["status"] == Device.Status.SPARE
             if device is None:
+                if is_spare and new_model in models_with_events:
+                    stock_error(serial, "status", new_model)
+                    continue
                 to_create.append(Device(serial=serial, **values))
                 continue
             if any(getattr(device, f) != values[f] for f in DEVICE_FIELDS):
                 moved = device.status != values["status"] or device.school_id != values["school_id"]
+                was_spare = device.status == Device.Status.SPARE
+                touched = {device.model_id, new_model} & models_with_events
+                model_changed = device.model_id != new_model
+                if model_changed and device.pk in with_events:
+                    reader.errors.add(
+                        rows[serial],
+                        reader.header_label("model"),
+                        _("%(serial)s has ledger events; its model cannot be changed by import")
+                        % {"serial": serial},
+                    )
+                    continue
+                if touched and (was_spare != is_spare or (is_spare and model_changed)):
+                    stock_error(
+                        serial, "status" if was_spare != is_spare else "model", min(touched)
+                    )
+                    continue
                 if moved and device.pk in with_events:
                     reader.errors.add(
                         rows[serial],
