@@ -5,8 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from devices.models import Device, DeviceEvent
+from devices.serials import normalize_serial
 from gigaportal.models import School
-from gigaportal.tabular import normalize
 
 FAULT_CHOICES = [
     (DeviceEvent.Kind.BREAKAGE.value, DeviceEvent.Kind.BREAKAGE.label),
@@ -15,10 +15,10 @@ FAULT_CHOICES = [
 
 
 class SerialField(forms.CharField):
-    """A serial typed or pasted on a phone: NFKC (full-width letters), no spaces."""
+    """A serial typed or pasted on a phone, in the stored form (devices.serials)."""
 
     def to_python(self, value):
-        return normalize(super().to_python(value) or "").replace(" ", "").upper()
+        return normalize_serial(super().to_python(value))
 
 
 def _serial_input(list_id: str) -> forms.TextInput:
@@ -77,6 +77,11 @@ class BreakageForm(FaultFields):
     date = forms.DateField(
         label=_("date"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser's date picker stops at today; the service refuses a later date.
+        self.fields["date"].widget.attrs["max"] = timezone.localdate().isoformat()
 
 
 class FaultReportForm(FaultFields):

@@ -14,6 +14,8 @@ Rules:
 - issue (払出): only a device in spare status can be issued, to a school.
 - repair (修理完了): a device in repair comes back to the spare pool.
 - retire (廃棄): any device not yet retired.
+- dates: no event after today, none before an event already recorded for a device
+  it names (events are applied to today's states, so the past stays as recorded).
 Because only a spare can be issued, the spare count cannot go below zero.
 
 The monthly breakage table and the forecast are computed here too, from counts the
@@ -144,10 +146,37 @@ def _is_not(serial: str, status: Status, wanted: str):
     }
 
 
-def apply_events(states: Mapping[str, DeviceState], events: Iterable[Event]) -> Outcome:
+def _date_problem(event: Event, latest: Mapping[str, date], today: date | None):
+    """An event may not be dated in the future, nor before an event already recorded
+    for the devices it names: the states it is applied to are today's, so a backdated
+    event would rewrite the past (a spare issued in May that only came back in June)."""
+    if today is not None and event.date > today:
+        return _("the date %(date)s is in the future") % {"date": event.date.isoformat()}
+    for serial in (event.serial, event.spare_serial):
+        if serial and serial in latest and event.date < latest[serial]:
+            return _(
+                "%(serial)s already has an event dated %(latest)s; "
+                "an event cannot be dated before it"
+            ) % {"serial": serial, "latest": latest[serial].isoformat()}
+    return None
+
+
+def apply_events(
+    states: Mapping[str, DeviceState],
+    events: Iterable[Event],
+    *,
+    latest_dates: Mapping[str, date] | None = None,
+    today: date | None = None,
+) -> Outcome:
     """Applies events in date order; an event that breaks a rule is reported and
-    skipped (so one bad row does not hide the problems of the others)."""
+    skipped (so one bad row does not hide the problems of the others).
+
+    `latest_dates` holds, per serial, the date of the latest event already recorded
+    for the device (as subject or as the spare issued); `today` the current date.
+    An event dated before either device's latest event, or after today, is refused.
+    """
     current = dict(states)
+    latest = dict(latest_dates or {})
     applied: list[Applied] = []
     violations: list[Violation] = []
 
@@ -159,6 +188,10 @@ def apply_events(states: Mapping[str, DeviceState], events: Iterable[Event]) -> 
         if device is None:
             refuse(event, "serial", _("unknown serial %(serial)s") % {"serial": event.serial})
             continue
+        if problem := _date_problem(event, latest, today):
+            refuse(event, "date", problem)
+            continue
+        before = len(applied)
         kind = Kind(event.kind)
         if kind in (Kind.REPAIR, Kind.RETIRE) and event.spare_serial:
             refuse(event, "spare_serial", _("only a breakage or failure names a spare"))
@@ -218,6 +251,10 @@ def apply_events(states: Mapping[str, DeviceState], events: Iterable[Event]) -> 
             current[device.serial] = replace(device, status=Status.RETIRED, school=None)
             delta = -1 if device.status == Status.SPARE else 0
             applied.append(Applied(event, device.model, device.school, None, None, delta))
+        if len(applied) > before:
+            for serial in (event.serial, event.spare_serial):
+                if serial:
+                    latest[serial] = event.date
     return Outcome(current, applied, violations)
 
 

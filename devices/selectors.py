@@ -47,10 +47,14 @@ def device_get(*, user, pk: int) -> Device:
     return scoped_get_or_404(Device.objects.select_related("model", "school"), user, pk=pk)
 
 
-def device_history(*, device: Device) -> QuerySet[DeviceEvent]:
-    """Every event the device took part in: its own, and those that issued it."""
+def device_history(*, user, device: Device) -> QuerySet[DeviceEvent]:
+    """The events the device took part in (its own, and those that issued it) that
+    `user` may see: staff see every event; a school user only those at their school.
+    A device moves between schools (broken at one, issued as a spare to another), so
+    seeing the device today does not open what happened to it elsewhere."""
+    events = DeviceEvent.objects.filter(Q(device=device) | Q(spare=device))
     return (
-        DeviceEvent.objects.filter(Q(device=device) | Q(spare=device))
+        scope_queryset(events, user)
         .select_related("device", "spare", "school", "recorded_by", "confirmed_by")
         .order_by("date", "id")
     )

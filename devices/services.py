@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from devices import ledger
 from devices.models import Device, DeviceEvent, DeviceModel
+from devices.serials import normalize_serial
 from gigaportal.models import School
 from gigaportal.services import ImportResult
 from gigaportal.tabular import (
@@ -75,7 +77,12 @@ def ledger_apply(*, events: Sequence[ledger.Event]) -> LedgerResult:
         raise RuntimeError("ledger_apply must run inside transaction.atomic()")
     devices = _lock_devices([e.serial for e in events] + [e.spare_serial for e in events])
     before = {serial: device.as_state() for serial, device in devices.items()}
-    outcome = ledger.apply_events(before, events)
+    outcome = ledger.apply_events(
+        before,
+        events,
+        latest_dates=_latest_event_dates(devices),
+        today=timezone.localdate(),  # settings.TIME_ZONE: Asia/Tokyo
+    )
     if not outcome.ok:
         raise ledger.LedgerError(outcome.violations)
     changed = outcome.changed(before)
@@ -88,6 +95,26 @@ def ledger_apply(*, events: Sequence[ledger.Event]) -> LedgerResult:
         [devices[s] for s in changed], ["status", "school", "spare_cycle"], batch_size=1000
     )
     return LedgerResult(devices, list(outcome.applied))
+
+
+def _latest_event_dates(devices: dict[str, Device]) -> dict[str, dt.date]:
+    """Per serial, the date of the latest confirmed event the device took part in (as
+    the subject or as the spare issued): two grouped queries per chunk."""
+    serial_of = {device.pk: serial for serial, device in devices.items()}
+    latest: dict[str, dt.date] = {}
+    confirmed = DeviceEvent.objects.filter(confirmed=True)
+    for chunk in _chunks(list(serial_of)):
+        for role in ("device_id", "spare_id"):
+            rows = (
+                confirmed.filter(**{f"{role}__in": chunk})
+                .values(role)
+                .annotate(latest=Max("date"))
+                .values_list(role, "latest")
+            )
+            for pk, date in rows:
+                serial = serial_of[pk]
+                latest[serial] = max(date, latest.get(serial, date))
+    return latest
 
 
 def _event_row(applied: ledger.Applied, devices: dict[str, Device], recorded_by) -> DeviceEvent:
@@ -138,6 +165,7 @@ def device_breakage_record(
     issued to replace it (the phone form). Raises DeviceRuleError."""
     if kind not in ledger.FAULT_KINDS:
         raise DeviceRuleError(_("Choose breakage or failure."), field="kind")
+    serial, spare_serial = normalize_serial(serial), normalize_serial(spare_serial)
     with transaction.atomic():
         device = Device.objects.filter(serial=serial).only("school_id", "status").first()
         if device is None:
@@ -162,7 +190,7 @@ def device_breakage_record(
             [row] = device_events_record(events=[event], recorded_by=user)
         except ledger.LedgerError as exc:
             violation = exc.violations[0]
-            field = "spare" if violation.field == "spare_serial" else "serial"
+            field = {"spare_serial": "spare", "date": "date"}.get(violation.field, "serial")
             raise DeviceRuleError(violation.message, field=field) from None
     return row
 
@@ -211,7 +239,7 @@ def device_fault_confirm(*, event_id: int, user, spare_serial: str = "") -> Devi
             report.date,
             report.device.serial,
             ledger.Kind(report.kind),
-            spare_serial=spare_serial or None,
+            spare_serial=normalize_serial(spare_serial) or None,
         )
         try:
             result = ledger_apply(events=[event])
@@ -303,7 +331,11 @@ def device_import(*, file: IO[bytes]) -> ImportResult:
     1. Read and check every row (serial unique in the file, model known, a deployed
        device at a known school, a spare at none).
     2. Refuse the whole file if any row is bad, including a changed status or school
-       of a device that already has ledger events (that is an event, not an import).
+       of a device that already has ledger events (that is an event, not an import),
+       and, once a model has ledger events, a row that would change its spare stock
+       (a new spare, a device to or from spare, a spare of another model) or the
+       model of a device with events: past months' spare counts are computed back
+       from today's through the ledger, so stock changed outside it rewrites them.
     3. Write in bulk, in one transaction: only rows that differ are updated.
     """
     reader = TableReader(file, DEVICE_COLUMNS)
@@ -316,7 +348,7 @@ def device_import(*, file: IO[bytes]) -> ImportResult:
     parsed: dict[str, dict] = {}
     rows: dict[str, int] = {}
     for row in reader:
-        serial = row.require("serial")
+        serial = normalize_serial(row.require("serial")) or None
         check_duplicate(row, serial)
         model_name = row.require("model")
         model_id = models.get(model_name.lower()) if model_name else None
@@ -360,14 +392,56 @@ def device_import(*, file: IO[bytes]) -> ImportResult:
                 (d.serial, d) for d in Device.objects.select_for_update().filter(serial__in=chunk)
             )
         with_events = _serials_with_events([d.pk for d in existing.values()])
+        models_with_events = set(
+            DeviceEvent.objects.filter(confirmed=True)
+            .values_list("device__model_id", flat=True)
+            .distinct()
+        )
+        model_names = dict(DeviceModel.objects.values_list("pk", "name"))
+
+        def stock_error(serial: str, column: str, model_id: int) -> None:
+            # The breakage table computes past spare counts back from today's, through
+            # the ledger's deltas: stock changed without an event would rewrite them.
+            reader.errors.add(
+                rows[serial],
+                reader.header_label(column),
+                _(
+                    "%(serial)s: %(model)s has ledger events, so this import would change "
+                    "past months' spare counts; record it through the ledger "
+                    "(払出 / 修理完了) instead"
+                )
+                % {"serial": serial, "model": model_names[model_id]},
+            )
+
         to_create, to_update = [], []
         for serial, values in parsed.items():
             device = existing.get(serial)
+            new_model = values["model_id"]
+            is_spare = values["status"] == Device.Status.SPARE
             if device is None:
+                if is_spare and new_model in models_with_events:
+                    stock_error(serial, "status", new_model)
+                    continue
                 to_create.append(Device(serial=serial, **values))
                 continue
             if any(getattr(device, f) != values[f] for f in DEVICE_FIELDS):
                 moved = device.status != values["status"] or device.school_id != values["school_id"]
+                was_spare = device.status == Device.Status.SPARE
+                touched = {device.model_id, new_model} & models_with_events
+                model_changed = device.model_id != new_model
+                if model_changed and device.pk in with_events:
+                    reader.errors.add(
+                        rows[serial],
+                        reader.header_label("model"),
+                        _("%(serial)s has ledger events; its model cannot be changed by import")
+                        % {"serial": serial},
+                    )
+                    continue
+                if touched and (was_spare != is_spare or (is_spare and model_changed)):
+                    stock_error(
+                        serial, "status" if was_spare != is_spare else "model", min(touched)
+                    )
+                    continue
                 if moved and device.pk in with_events:
                     reader.errors.add(
                         rows[serial],
@@ -400,6 +474,7 @@ def _serials_with_events(device_ids: list[int]) -> set[int]:
 
 
 _VIOLATION_COLUMNS = {
+    "date": "date",
     "serial": "serial",
     "spare_serial": "replacement_serial",
     "school": "school_code",
@@ -421,9 +496,9 @@ def device_event_import(*, file: IO[bytes], recorded_by=None) -> ImportResult:
     events: list[ledger.Event] = []
     for row in reader:
         date = row.parse("date", parse_date)
-        serial = row.require("serial")
+        serial = normalize_serial(row.require("serial")) or None
         kind = row.parse("event", parse_event)
-        spare = row.get("replacement_serial") or None
+        spare = normalize_serial(row.get("replacement_serial")) or None
         code = row.get("school_code")
         cause = row.parse("cause", parse_cause, required=False) or ""
         school_id = None

@@ -14,6 +14,7 @@ from django.views.generic import ListView
 from devices import reports, selectors, services
 from devices.forms import BreakageForm, ConfirmFaultForm, DeviceFilterForm, FaultReportForm
 from devices.models import Device
+from devices.serials import normalize_serial
 from gigaportal import charts
 from gigaportal import selectors as portal_selectors
 from gigaportal.calendar import Month, fiscal_months, fiscal_year_label, month_label
@@ -69,7 +70,7 @@ def device_detail(request, pk: int):
     return render(
         request,
         "devices/device_detail.html",
-        {"device": device, "events": selectors.device_history(device=device)},
+        {"device": device, "events": selectors.device_history(user=request.user, device=device)},
     )
 
 
@@ -81,7 +82,7 @@ def serial_suggestions(request):
     status = request.GET.get("status")
     rows = selectors.serial_suggestions(
         user=request.user,
-        query=request.GET.get("q", "").strip().upper(),
+        query=normalize_serial(request.GET.get("q", "")),
         school_id=int(school) if school and school.isdigit() else None,
         status=status if status in Device.Status.values else None,
     )

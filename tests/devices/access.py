@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from devices import ledger, services
 from devices.models import DeviceEvent
 from tests.access import EVERYONE, LEADERS, SCHOOL, STAFF, View
 from tests.devices.factories import make_device, make_device_model
@@ -19,6 +22,23 @@ def build(world):
         confirmed=False,
         note="marker-of-school-b",
     )
+    # A device that broke at school B and went, repaired, to school A as a spare: school
+    # A's user sees the device but not what happened to it at school B.
+    world.device_moved = make_device(school=world.school_b, model=model, serial="HARNESSM1")
+    services.device_events_record(
+        events=[
+            ledger.Event(
+                dt.date(2022, 4, 10),
+                "HARNESSM1",
+                ledger.Kind.BREAKAGE,
+                note="marker-history-at-school-b",
+            ),
+            ledger.Event(dt.date(2022, 5, 10), "HARNESSM1", ledger.Kind.REPAIR),
+            ledger.Event(
+                dt.date(2022, 6, 10), "HARNESSM1", ledger.Kind.ISSUE, school=world.school_a.pk
+            ),
+        ]
+    )
 
 
 VIEWS = [
@@ -28,6 +48,13 @@ VIEWS = [
         roles=EVERYONE,
         kwargs=lambda w: {"pk": w.device_a.pk},
         other_school_kwargs=lambda w: {"pk": w.device_b.pk},
+    ),
+    View(
+        "devices:detail",
+        roles=EVERYONE,
+        kwargs=lambda w: {"pk": w.device_moved.pk},
+        hidden=lambda w: "marker-history-at-school-b",
+        id="devices:detail[history of a moved device]",
     ),
     View(
         "devices:school",

@@ -286,3 +286,52 @@ def test_per_thousand_rounds_to_one_decimal_and_needs_devices():
     assert per_thousand(3, 400) == Decimal("7.5")
     assert per_thousand(0, 400) == Decimal("0.0")
     assert per_thousand(1, 0) is None
+
+
+# --- Dates: the past stays as recorded, the future is not recorded ---------------------------
+
+
+def test_an_event_dated_before_the_devices_latest_event_is_refused():
+    latest = {"D1": dt.date(2022, 6, 1)}
+    outcome = apply_events(stock(), [Event(D, "D1", Kind.FAILURE, ref=2)], latest_dates=latest)
+    [violation] = outcome.violations
+    assert (violation.event.ref, violation.field) == (2, "date")
+    assert "2022-06-01" in str(violation)
+    assert outcome.states["D1"].status == Status.DEPLOYED
+
+
+def test_a_spare_issued_before_its_own_latest_event_is_refused():
+    # S1 came back from repair in June: it cannot have replaced a breakage in April.
+    latest = {"S1": dt.date(2022, 6, 1)}
+    outcome = apply_events(
+        stock(), [Event(D, "D1", Kind.BREAKAGE, spare_serial="S1")], latest_dates=latest
+    )
+    assert [v.field for v in outcome.violations] == ["date"]
+    assert "S1" in str(outcome.violations[0])
+
+
+def test_an_event_on_the_same_day_as_the_latest_is_accepted():
+    outcome = apply_events(stock(), [Event(D, "D1", Kind.FAILURE)], latest_dates={"D1": D})
+    assert outcome.ok
+
+
+def test_an_event_after_today_is_refused():
+    outcome = apply_events(
+        stock(), [Event(dt.date(2099, 1, 1), "D1", Kind.FAILURE)], today=dt.date(2022, 5, 1)
+    )
+    assert [v.field for v in outcome.violations] == ["date"]
+    assert "2099-01-01" in str(outcome.violations[0])
+    assert apply_events(stock(), [Event(D, "D1", Kind.FAILURE)], today=D).ok  # today itself is fine
+
+
+def test_a_batch_is_applied_in_date_order_and_moves_each_devices_latest_date():
+    later, earlier = dt.date(2022, 6, 1), dt.date(2022, 5, 1)
+    outcome = apply_events(
+        stock(),
+        [
+            Event(later, "D1", Kind.REPAIR),
+            Event(earlier, "D1", Kind.BREAKAGE),
+        ],
+        latest_dates={"D1": dt.date(2022, 4, 1)},
+    )
+    assert outcome.ok and outcome.states["D1"].status == Status.SPARE

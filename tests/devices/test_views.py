@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from devices import services
 from devices.models import Device, DeviceEvent
@@ -90,7 +91,8 @@ def test_the_form_refuses_a_spare_already_issued_with_a_message(client, support_
             "kind": "breakage",
             "cause": "dropped",
             "spare_serial": spare.serial,
-            "date": "2022-05-11",
+            # The first breakage was recorded today; an earlier date is refused for that.
+            "date": timezone.localdate().isoformat(),
         },
     )
     assert response.status_code == 400
