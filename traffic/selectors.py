@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from gigaportal.calendar import Month, month_range
 from gigaportal.roles import Role
@@ -110,14 +110,17 @@ def case_list(
     if school_id:
         cases = cases.filter(line__school_id=school_id)
     if month:
-        cases = cases.filter(steps__month=month.first_day())
+        # One condition on one step row: that month's step, at that stage and not the
+        # closing one. Filtering and excluding across the multi-valued `steps` relation
+        # separately would test different rows (a case improved in a later month dropped
+        # out of every earlier month's step filter).
+        steps = CaseStep.objects.filter(case=OuterRef("pk"), month=month.first_day())
         if stage:
-            cases = cases.filter(steps__stage=stage, steps__month=month.first_day()).exclude(
-                Q(steps__month=month.first_day()) & Q(steps__transition="improved")
-            )
+            steps = steps.filter(stage=stage).exclude(transition="improved")
+        cases = cases.filter(Exists(steps))
     elif stage:
         cases = cases.filter(stage=stage)
-    return cases.select_related("line__school").order_by("-cohort", "line__number").distinct()
+    return cases.select_related("line__school").order_by("-cohort", "line__number")
 
 
 def case_get(*, user, pk: int) -> Case:
