@@ -1,5 +1,6 @@
 """Reads of the traffic app. Every function returning rows a person sees takes `user`
-and narrows through gigaportal.scope; management commands pass SYSTEM."""
+and narrows through gigaportal.scope; management commands pass
+gigaportal.scope.COMMAND_LINE."""
 
 from __future__ import annotations
 
@@ -10,22 +11,9 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from gigaportal.calendar import Month, month_range
-from gigaportal.roles import Role
 from gigaportal.scope import scope_queryset, scoped_get_or_404
 from traffic.models import Action, Case, CaseStep, Line, MonthlyUsage, Policy, SchoolNotice
 
-
-class _System:
-    """The user a management command acts as: every school, no login."""
-
-    is_authenticated = True
-    is_active = True
-    role = Role.ADMIN
-    school_id = None
-    pk = None
-
-
-SYSTEM = _System()
 DEFAULT_GB_PER_LINE = Decimal(5)
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from gigaportal.calendar import Month
+from gigaportal.scope import COMMAND_LINE
 from tests.traffic.factories import make_line, make_policy, set_usage
 from traffic import selectors, services
 
@@ -26,15 +27,15 @@ def improved_in_november(school_a):
 
 def test_a_case_stays_in_the_step_it_had_that_month_after_improving_later(improved_in_november):
     improved, still_heavy = improved_in_november
-    at_two_in_october = selectors.case_list(user=selectors.SYSTEM, stage=2, month=OCT)
+    at_two_in_october = selectors.case_list(user=COMMAND_LINE, stage=2, month=OCT)
     assert sorted(c.line.number for c in at_two_in_october) == sorted(
         [improved.number, still_heavy.number]
     )
     # November: the improved case's step is the closing one, not "at ②"; the other is at ③.
-    assert list(selectors.case_list(user=selectors.SYSTEM, stage=2, month=NOV)) == []
-    at_three = selectors.case_list(user=selectors.SYSTEM, stage=3, month=NOV)
+    assert list(selectors.case_list(user=COMMAND_LINE, stage=2, month=NOV)) == []
+    at_three = selectors.case_list(user=COMMAND_LINE, stage=3, month=NOV)
     assert [c.line for c in at_three] == [still_heavy]
-    assert len(selectors.case_list(user=selectors.SYSTEM, month=NOV)) == 2
+    assert len(selectors.case_list(user=COMMAND_LINE, month=NOV)) == 2
 
 
 def test_the_filtered_download_lists_the_case_improved_later(client, leader, improved_in_november):
