@@ -16,7 +16,22 @@ from traffic.models import (
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
+    """Versions in force for an evaluated month keep their figures (Policy.clean)."""
+
     list_display = ["effective_from", "single_gb", "consecutive_gb", "gb_per_line", "note"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the evaluation service only: admin shows them, never edits them."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Line)
@@ -28,27 +43,35 @@ class LineAdmin(admin.ModelAdmin):
     raw_id_fields = ["school"]
 
 
-class CaseStepInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CaseStepInline(ReadOnlyInline):
     model = CaseStep
-    extra = 0
-    can_delete = False
-    readonly_fields = ["month", "transition", "stage", "usage_mb"]
+    fields = ["month", "transition", "stage", "usage_mb"]
 
 
-class ActionInline(admin.TabularInline):
+class ActionInline(ReadOnlyInline):
     model = Action
-    extra = 0
-    can_delete = False
     fields = ["stage", "kind", "month", "status", "backend", "attempts", "sent_at", "last_error"]
-    readonly_fields = fields
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     list_display = ["line", "cohort", "stage", "closed_month"]
     list_filter = ["cohort", "stage"]
     search_fields = ["line__number"]
-    raw_id_fields = ["line"]
     inlines = [CaseStepInline, ActionInline]
 
 
@@ -65,7 +88,9 @@ class EvaluationAdmin(admin.ModelAdmin):
     ]
 
 
-@admin.action(description=_("Send again (after checking it was not received)"))
+@admin.action(
+    description=_("Send again (after checking it was not received)"), permissions=["resend"]
+)
 def send_again(modeladmin, request, queryset):
     from traffic import services
 
@@ -73,12 +98,16 @@ def send_again(modeladmin, request, queryset):
 
 
 @admin.register(Action)
-class ActionAdmin(admin.ModelAdmin):
+class ActionAdmin(ReadOnlyAdmin):
+    """The outbox: read-only; the one change a person makes is "send again"."""
+
     list_display = ["case", "kind", "month", "status", "backend", "attempts", "sent_at"]
     list_filter = ["status", "kind", "month"]
     search_fields = ["case__line__number"]
-    raw_id_fields = ["case"]
     actions = [send_again]
+
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("traffic.change_action")
 
 
 @admin.register(SchoolNotice)

@@ -416,7 +416,8 @@ def _fill_staging(rows: Iterable[tuple]) -> None:
 
 
 def _whole_file_problems(reader: TableReader) -> list[CellError]:
-    """Problems only the whole file shows: a line twice in one month, unknown school codes."""
+    """Problems only the whole file shows: a line twice in one month, unknown school
+    codes, months that may no longer be replaced."""
     problems: list[CellError] = []
     line_label = reader.header_label("line_number")
     with connection.cursor() as cursor:
@@ -447,7 +448,39 @@ def _whole_file_problems(reader: TableReader) -> list[CellError]:
                 problems.append(
                     CellError(row_no, label, _("no school has the code %(code)s") % {"code": code})
                 )
+        problems.extend(_evaluated_month_problems(cursor, reader))
     return sorted(problems, key=lambda p: p.row)
+
+
+def _evaluated_month_problems(cursor, reader: TableReader) -> list[CellError]:
+    """A month already evaluated, or the month before one (its usage is the "previous
+    month" of the two-month rule), cannot be replaced: its cases, steps and actions
+    were decided on the stored figures. One error per such month, at its first row."""
+    from traffic.models import Evaluation
+
+    evaluated = {Month.of(day) for day in Evaluation.objects.values_list("month", flat=True)}
+    if not evaluated:
+        return []
+    frozen = evaluated | {month.previous() for month in evaluated}
+    cursor.execute(f"SELECT month, MIN(row_no) FROM {STAGING} GROUP BY month")
+    label = reader.header_label("month")
+    problems = []
+    for day, row_no in cursor.fetchall():
+        month = Month.parse(str(day)[:7])
+        if month in frozen:
+            after = month if month in evaluated else month.next()
+            problems.append(
+                CellError(
+                    row_no,
+                    label,
+                    _(
+                        "%(month)s cannot be replaced: %(evaluated)s is already evaluated, "
+                        "and evaluated months and the month before them cannot be replaced"
+                    )
+                    % {"month": month, "evaluated": after},
+                )
+            )
+    return problems
 
 
 def _apply_staging() -> UsageImportResult:

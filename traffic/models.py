@@ -12,6 +12,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +63,41 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.effective_from:%Y-%m}〜 ({self.single_gb}/{self.consecutive_gb} GB)"
+
+    def clean(self) -> None:
+        """An effective month starts on its first day. A version in force for an
+        evaluated month keeps its figures (those months were decided with them), and
+        no version may newly take effect in an evaluated month."""
+        super().clean()
+        if self.effective_from is None:
+            return
+        if self.effective_from.day != 1:
+            raise ValidationError(
+                {"effective_from": _("The effective month must be given as its first day.")}
+            )
+        figures = ["effective_from", "single_gb", "consecutive_gb", "gb_per_line"]
+        before = Policy.objects.filter(pk=self.pk).values(*figures).first() if self.pk else None
+        changed = before and any(before[name] != getattr(self, name) for name in figures)
+        if changed and Evaluation.objects.filter(policy_id=self.pk).exists():
+            raise ValidationError(
+                _(
+                    "This version is in force for evaluated months: its effective month, "
+                    "thresholds and GB per line cannot be changed. Add a new version "
+                    "from a later month instead."
+                )
+            )
+        if (before is None or before["effective_from"] != self.effective_from) and (
+            Evaluation.objects.filter(month__gte=self.effective_from).exists()
+        ):
+            raise ValidationError(
+                {
+                    "effective_from": _(
+                        "Months from %(month)s on are already evaluated; a new policy must "
+                        "start later."
+                    )
+                    % {"month": f"{self.effective_from:%Y-%m}"}
+                }
+            )
 
     def as_rule(self) -> escalation.Policy:
         return escalation.Policy(
@@ -371,6 +407,7 @@ class ImportJob(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:

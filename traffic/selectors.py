@@ -1,5 +1,6 @@
 """Reads of the traffic app. Every function returning rows a person sees takes `user`
-and narrows through gigaportal.scope; management commands pass SYSTEM."""
+and narrows through gigaportal.scope; management commands pass
+gigaportal.scope.COMMAND_LINE."""
 
 from __future__ import annotations
 
@@ -7,25 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from gigaportal.calendar import Month, month_range
-from gigaportal.roles import Role
 from gigaportal.scope import scope_queryset, scoped_get_or_404
 from traffic.models import Action, Case, CaseStep, Line, MonthlyUsage, Policy, SchoolNotice
 
-
-class _System:
-    """The user a management command acts as: every school, no login."""
-
-    is_authenticated = True
-    is_active = True
-    role = Role.ADMIN
-    school_id = None
-    pk = None
-
-
-SYSTEM = _System()
 DEFAULT_GB_PER_LINE = Decimal(5)
 
 
@@ -110,14 +98,17 @@ def case_list(
     if school_id:
         cases = cases.filter(line__school_id=school_id)
     if month:
-        cases = cases.filter(steps__month=month.first_day())
+        # One condition on one step row: that month's step, at that stage and not the
+        # closing one. Filtering and excluding across the multi-valued `steps` relation
+        # separately would test different rows (a case improved in a later month dropped
+        # out of every earlier month's step filter).
+        steps = CaseStep.objects.filter(case=OuterRef("pk"), month=month.first_day())
         if stage:
-            cases = cases.filter(steps__stage=stage, steps__month=month.first_day()).exclude(
-                Q(steps__month=month.first_day()) & Q(steps__transition="improved")
-            )
+            steps = steps.filter(stage=stage).exclude(transition="improved")
+        cases = cases.filter(Exists(steps))
     elif stage:
         cases = cases.filter(stage=stage)
-    return cases.select_related("line__school").order_by("-cohort", "line__number").distinct()
+    return cases.select_related("line__school").order_by("-cohort", "line__number")
 
 
 def case_get(*, user, pk: int) -> Case:

@@ -163,6 +163,20 @@ def evaluation_check(month: Month) -> Policy:
         )
     if not MonthlyUsage.objects.filter(month=month.first_day()).exists():
         raise EvaluationRefused(_("There is no usage data for %(month)s.") % {"month": month})
+    # The two-month rule needs the month before. Only when nothing at all was imported
+    # before `month` is that month unknown and counted 0 (the first month of data);
+    # otherwise a missing previous month is still to come: wait for it.
+    if (
+        not MonthlyUsage.objects.filter(month=previous.first_day()).exists()
+        and MonthlyUsage.objects.filter(month__lt=month.first_day()).exists()
+    ):
+        raise EvaluationRefused(
+            _(
+                "There is no usage data for %(previous)s, the month before %(month)s: "
+                "import it first (the two-month rule needs it)."
+            )
+            % {"previous": previous, "month": month}
+        )
     return policy
 
 

@@ -28,12 +28,20 @@ def deliver_actions(action_ids: list[int]) -> dict[str, int]:
 @shared_task
 def sweep_undelivered() -> int:
     """Beat: anything pending whose time has come (after a broker outage, a lost
-    message, a back-off) is sent now; stale claims are flagged."""
+    message, a back-off) is sent now; stale claims are flagged; months due are
+    evaluated; import jobs lost or left running by a dead worker are handled."""
     due, _stale = services.actions_sweep()
     if due:
         deliver_actions.delay(due)
     # Evaluations whose post-import task was lost (broker down) catch up here too.
     services.evaluate_pending_months(by="sweep")
+    # Browser imports: jobs never published are published again; jobs whose worker
+    # died are marked failed.
+    from traffic.jobs import import_jobs_sweep
+
+    queued, _dead = import_jobs_sweep()
+    for job_id in queued:
+        services.enqueue(import_usage_job, job_id)
     return len(due)
 
 

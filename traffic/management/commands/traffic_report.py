@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from gigaportal.commands import add_format_argument, month_argument, write_report
+from gigaportal.scope import COMMAND_LINE
 from traffic import reports, selectors
 
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         add_format_argument(p)
 
     def handle(self, *args, **options):
-        user = selectors.SYSTEM
+        user = COMMAND_LINE
         name = options["report"]
         if name in ("usage", "escalation-flow") and options["start"] > options["end"]:
             raise CommandError("--from must not be after --to")
