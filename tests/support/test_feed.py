@@ -142,7 +142,7 @@ def test_reloading_the_page_after_making_an_address_keeps_that_address_working(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_clicks_at_once_on_make_a_new_address_both_succeed(support_staff):
+def test_two_clicks_at_once_on_make_a_new_address_both_succeed(require_postgres, support_staff):
     """The first click's transaction is still open when the second arrives: the second
     waits for it and then replaces its address, instead of a unique-constraint 500."""
     import threading
