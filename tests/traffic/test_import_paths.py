@@ -14,12 +14,8 @@ from gigaportal.tabular import TabularError
 from traffic.importing import SPELLINGS, usage_import
 from traffic.models import Line, MonthlyUsage
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the SQL path exists on PostgreSQL only"
-    ),
-]
+# The SQL path exists on PostgreSQL only (a skip on SQLite, a failure in CI).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
 
 
 class _Undo(Exception):
