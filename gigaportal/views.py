@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import importlib
+
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
@@ -23,11 +26,30 @@ HOME_TEMPLATES = {
 }
 
 
+def _app_home_context(user) -> dict[str, dict]:
+    """What each app shows on the home pages: an app with a `home.py` offering
+    `context(*, user) -> dict` is asked, in INSTALLED_APPS order; its template
+    `templates/<app>/_home.html` reads the result as `apps.<app>`."""
+    found = {}
+    for config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{config.name}.home")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.home":
+                raise
+            continue
+        found[config.label] = module.context(user=user)
+    return found
+
+
 @login_required
 def home(request):
     """Each role lands on its own page; the apps add their cards to it."""
     template = HOME_TEMPLATES.get(request.user.role, "home/support.html")
-    context = {"fiscal_year": selectors.current_fiscal_year()}
+    context = {
+        "fiscal_year": selectors.current_fiscal_year(),
+        "apps": _app_home_context(request.user),
+    }
     if request.user.role == Role.SCHOOL:
         context["school"] = request.user.school
     return render(request, template, context)
