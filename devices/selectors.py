@@ -105,14 +105,17 @@ def _month(value) -> Month:
     return Month(value.year, value.month)
 
 
+def _faults_between(start: Month, end: Month) -> QuerySet[DeviceEvent]:
+    """Confirmed breakages and failures from the first day of `start` to the last day
+    of `end`: what the committee counts as incidents."""
+    return DeviceEvent.objects.filter(
+        confirmed=True, kind__in=FAULTS, date__gte=start.first_day(), date__lte=end.last_day()
+    )
+
+
 def _incidents_by_model_month(start: Month, end: Month) -> dict[tuple[int, Month], int]:
     rows = (
-        DeviceEvent.objects.filter(
-            confirmed=True,
-            kind__in=FAULTS,
-            date__gte=start.first_day(),
-            date__lte=end.last_day(),
-        )
+        _faults_between(start, end)
         .annotate(month=TruncMonth("date"))
         .values("device__model_id", "month")
         .annotate(n=Count("id"))
@@ -247,12 +250,7 @@ def school_model_rates(*, start: Month, end: Month) -> list[RateRow]:
 
 def causes_by_month(*, start: Month, end: Month) -> dict[tuple[Month, str], int]:
     rows = (
-        DeviceEvent.objects.filter(
-            confirmed=True,
-            kind__in=FAULTS,
-            date__gte=start.first_day(),
-            date__lte=end.last_day(),
-        )
+        _faults_between(start, end)
         .annotate(month=TruncMonth("date"))
         .values("month", "cause")
         .annotate(n=Count("id"))

@@ -19,6 +19,7 @@ from gigaportal import charts
 from gigaportal import selectors as portal_selectors
 from gigaportal.calendar import Month, fiscal_months, fiscal_year_label, month_label
 from gigaportal.importing import CsvImportView
+from gigaportal.params import fiscal_year_param, month_param
 from gigaportal.permissions import AnyRoleMixin, any_role_required, role_required, staff_required
 from gigaportal.reports import download_if_requested
 from gigaportal.roles import Role
@@ -243,9 +244,8 @@ class DeviceEventImportView(CsvImportView):
 
 
 def _fiscal_year(request) -> int:
-    text = request.GET.get("year", "")
-    if text.isdigit() and 2000 <= int(text) <= 2100:
-        return int(text)
+    if year := fiscal_year_param(request.GET, "year"):
+        return year
     latest = selectors.latest_event_month()
     return latest.fiscal_year() if latest else portal_selectors.current_fiscal_year()
 
@@ -347,12 +347,9 @@ def causes_report(request):
 @staff_required
 @require_GET
 def forecast(request):
-    as_of = None
-    if request.GET.get("month"):
-        try:
-            as_of = Month.parse(request.GET["month"])
-        except ValueError:
-            messages.error(request, _("Give the month as YYYY-MM."))
+    as_of = month_param(request.GET, "month")
+    if request.GET.get("month") and as_of is None:
+        messages.error(request, _("Give the month as YYYY-MM."))
     return render(
         request,
         "devices/forecast.html",

@@ -21,6 +21,7 @@ from django.views.generic import ListView
 from gigaportal import charts
 from gigaportal.calendar import Month, fiscal_year_label
 from gigaportal.importing import CsvImportView
+from gigaportal.params import fiscal_year_param, int_param, month_param
 from gigaportal.permissions import (
     AnyRoleMixin,
     StaffRequiredMixin,
@@ -37,18 +38,10 @@ from support.rules import Action, allowed_actions, tally_by_term
 SCHOOL_OR_LEADER = frozenset({Role.SCHOOL, *LEADER_ROLES})
 
 
-def _int(value, default=None):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 def _fiscal_year(request) -> int:
-    year = _int(request.GET.get("fiscal_year"))
-    if year and 2000 <= year <= 2100:
-        return year
-    return selectors.default_fiscal_year(user=request.user)
+    return fiscal_year_param(request.GET, "fiscal_year") or selectors.default_fiscal_year(
+        user=request.user
+    )
 
 
 # --- Records -----------------------------------------------------------------------------
@@ -64,7 +57,7 @@ class SupportRecordListView(AnyRoleMixin, ListView):
         kind = get.get("kind") if get.get("kind") in Kind.values else None
         return selectors.record_list(
             user=self.request.user,
-            staff_id=_int(get.get("staff")),
+            staff_id=int_param(get, "staff"),
             kind=kind,
         )
 
@@ -78,7 +71,7 @@ def record_create(request):
     user = request.user
     today = timezone.localdate()
     answering = None
-    request_id = _int(request.GET.get("request") or request.POST.get("request"))
+    request_id = int_param(request.GET, "request") or int_param(request.POST, "request")
     if request_id:
         answering = selectors.request_open_for_logging(user=user, pk=request_id)
         if answering is None:
@@ -355,17 +348,12 @@ class CalendarView(StaffRequiredMixin, View):
 
     def get(self, request):
         today = timezone.localdate()
-        try:
-            month = (
-                Month.parse(request.GET["month"]) if request.GET.get("month") else Month.of(today)
-            )
-        except ValueError:
-            month = Month.of(today)
+        month = month_param(request.GET, "month") or Month.of(today)
         staff_param = request.GET.get("staff")
         if staff_param == "all":
             staff_id = None
         else:
-            staff_id = _int(staff_param) or (
+            staff_id = int_param(request.GET, "staff") or (
                 request.user.pk if request.user.role == Role.SUPPORT else None
             )
         visits = selectors.schedule(

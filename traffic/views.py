@@ -13,9 +13,10 @@ from django.views.generic import DetailView, ListView
 
 from devices import selectors as device_selectors
 from gigaportal import charts
-from gigaportal.calendar import Month
+from gigaportal.calendar import Month, month_label
 from gigaportal.importing import CsvImportView, CsvUploadForm
 from gigaportal.models import School
+from gigaportal.params import month_param
 from gigaportal.permissions import AnyRoleMixin, role_required
 from gigaportal.reports import download_if_requested, download_requested, download_response
 from gigaportal.roles import ALL_ROLES, LEADER_ROLES, STAFF_ROLES, Role
@@ -29,17 +30,8 @@ from traffic.models import ACTION_KIND_CHOICES, STAGE_CHOICES, ImportJob
 SYNC_IMPORT_BYTES = 2 * 1024 * 1024
 
 
-def _month(text: str | None) -> Month | None:
-    if not text:
-        return None
-    try:
-        return Month.parse(text)
-    except ValueError:
-        return None
-
-
 def _span(request, default) -> tuple[Month, Month] | None:
-    start, end = _month(request.GET.get("from")), _month(request.GET.get("to"))
+    start, end = month_param(request.GET, "from"), month_param(request.GET, "to")
     if default is None and not (start and end):
         return None
     start = start or default[0]
@@ -79,7 +71,7 @@ def usage_chart(request):
     def build():
         return charts.bar_line_chart(
             title=_("Monthly data usage"),
-            labels=[f"{Month.parse(r['month']).month}月" for r in rows],
+            labels=[month_label(Month.parse(r["month"])) for r in rows],
             bars=[r["total_gb"] for r in rows],
             bar_label=_("usage (GB)"),
             line=[r["usage_rate_pct"] for r in rows],
@@ -119,7 +111,7 @@ class CaseListView(AnyRoleMixin, ListView):
         return {
             "school_id": int(school) if school and school.isdigit() else None,
             "stage": int(stage) if stage in {"1", "2", "3", "4"} else None,
-            "month": _month(get.get("month")),
+            "month": month_param(get, "month"),
         }
 
     def get_queryset(self):
@@ -270,7 +262,7 @@ def import_job_status(request, pk: int):
 def mdm_csv(request):
     """The recipients of one tablet message, for a center that sends from its MDM console."""
     months = selectors.action_months()
-    month = _month(request.GET.get("month")) or (months[0] if months else None)
+    month = month_param(request.GET, "month") or (months[0] if months else None)
     kinds = [(k, label) for k, label in ACTION_KIND_CHOICES if k in TABLET_ACTIONS]
     kind = request.GET.get("kind") if request.GET.get("kind") in dict(kinds) else kinds[0][0]
     actions = selectors.tablet_actions(user=request.user, month=month, kind=kind) if month else []
