@@ -1,6 +1,6 @@
 """Support benchmarks: the per-term tally and the log import, each next to a naive
 baseline measured in the same run. Everything happens inside a transaction that is
-rolled back, so the database is left as it was.
+rolled back, on a scratch database (<name>_bench, created and dropped here).
 
     DATABASE_URL=postgres://... SECRET_KEY=x python benchmarks/support_report.py [--records 20000]
 """
@@ -23,11 +23,13 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import transaction  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
+from gigaportal import imports  # noqa: E402
 from gigaportal.calendar import default_terms, term_of  # noqa: E402
 from gigaportal.models import School, User  # noqa: E402
-from support import selectors, services  # noqa: E402
+from support import selectors  # noqa: E402
 from support.models import SupportRecord  # noqa: E402
 from support.rules import tally_by_term  # noqa: E402
 
@@ -98,7 +100,12 @@ def main() -> None:
                 for _ in range(args.import_rows)
             ]
             data = ("\n".join(lines) + "\n").encode()
-            _, t_bulk = timed(lambda: services.record_import(file=io.BytesIO(data), actor=leader))
+            # As `manage.py import_support_log` runs it: an import batch (digest, one
+            # change-log entry) around the import.
+            batch, t_bulk = timed(
+                lambda: imports.batch_import(kind="support_log", file=io.BytesIO(data), by=leader)
+            )
+            assert batch.status == "done", batch.errors
 
             def per_row():
                 # Baseline: one save and one link insert per row.
@@ -119,5 +126,15 @@ def main() -> None:
         pass
 
 
+def on_scratch_database() -> None:
+    base_name = settings.DATABASES["default"]["NAME"]
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"{base_name}_bench"
+    created = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        main()
+    finally:
+        connection.creation.destroy_test_db(created, verbosity=0)
+
+
 if __name__ == "__main__":
-    main()
+    on_scratch_database()

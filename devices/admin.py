@@ -1,15 +1,16 @@
 from django.contrib import admin
 
 from devices.models import Device, DeviceEvent, DeviceModel, DevicesSettings
+from gigaportal.admin import ChangeLoggedAdmin, ReadOnlyAdmin
 
 
 @admin.register(DeviceModel)
-class DeviceModelAdmin(admin.ModelAdmin):
+class DeviceModelAdmin(ChangeLoggedAdmin):
     list_display = ["name", "kind", "spares_at_deployment"]
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ChangeLoggedAdmin):
     list_display = ["serial", "model", "status", "school", "line_number", "asset_tag"]
     list_filter = ["status", "model"]
     search_fields = ["serial", "line_number", "asset_tag"]
@@ -20,10 +21,13 @@ class DeviceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(DeviceEvent)
-class DeviceEventAdmin(admin.ModelAdmin):
-    """Read-only: the ledger is written by the services, never edited by hand."""
+class DeviceEventAdmin(ReadOnlyAdmin):
+    """The ledger is written by the services, never edited by hand."""
 
     list_display = [
         "date",
@@ -33,24 +37,16 @@ class DeviceEventAdmin(admin.ModelAdmin):
         "spare",
         "school",
         "confirmed",
+        "dismissed_at",
         "recorded_by",
     ]
     list_filter = ["kind", "cause", "confirmed"]
     search_fields = ["device__serial", "spare__serial"]
     list_select_related = ["device", "spare", "school", "recorded_by"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(DevicesSettings)
-class DevicesSettingsAdmin(admin.ModelAdmin):
+class DevicesSettingsAdmin(ChangeLoggedAdmin):
     list_display = ["__str__", "forecast_threshold_months"]
 
     def has_add_permission(self, request):

@@ -145,7 +145,7 @@ def load(*, stdout) -> None:
         new_pupil_school=codes[NEW_PUPIL_ISSUE[1]],
     )
     recorder = User.objects.filter(username="support").first()
-    services.device_events_record(events=events, recorded_by=recorder)
+    services.device_events_record(events=events, by=recorder)
     stdout.write(
         f"devices: {len(devices)} devices, {len(events)} ledger events (FY2021–FY2022 breakages)"
     )

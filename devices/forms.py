@@ -121,3 +121,11 @@ class DeviceFilterForm(forms.Form):
             self.fields["school"].queryset = schools
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
+
+
+class DismissFaultForm(BootstrapMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("why it is not a fault"),
+        max_length=300,
+        error_messages={"required": _("Say why the report is dismissed.")},
+    )

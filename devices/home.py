@@ -7,4 +7,4 @@ def context(*, user) -> dict:
     # Only the leader's page warns about spares running out; others need no query.
     if not user.is_leader:
         return {}
-    return {"forecast_warnings": [f for f in selectors.forecasts() if f.forecast.warning]}
+    return {"forecast_warnings": [f for f in selectors.forecasts(user=user) if f.forecast.warning]}

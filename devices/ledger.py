@@ -270,11 +270,6 @@ def _spare_problem(event: Event, device: DeviceState, spare: DeviceState | None)
     return None
 
 
-def spare_counts(states: Iterable[DeviceState]) -> Counter:
-    """Devices in spare status by model."""
-    return Counter(state.model for state in states if state.status == Status.SPARE)
-
-
 # --- The monthly breakage table ------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from devices import ledger
 from gigaportal.models import School
+from gigaportal.scope import ScopedQuerySet
 
 
 class DeviceModel(models.Model):
@@ -61,6 +62,9 @@ class Device(models.Model):
     asset_tag = models.CharField(_("asset tag"), max_length=40, blank=True)
     spare_cycle = models.PositiveIntegerField(_("spare cycle"), default=0, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    school_path = "school"
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["serial"]
@@ -151,7 +155,23 @@ class DeviceEvent(models.Model):
         blank=True,
         related_name="+",
     )
+    # A report that was not a fault is dismissed (kept, with who, when and why), never
+    # deleted: the school sees what became of it.
+    dismissed_at = models.DateTimeField(_("dismissed at"), null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dismissed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    dismissal_reason = models.CharField(_("reason for dismissal"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    # The school where it happened: a school user sees the events at their school.
+    school_path = "school"
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["date", "id"]
@@ -189,6 +209,11 @@ class DeviceEvent(models.Model):
                 condition=Q(spare_delta__gte=-1, spare_delta__lte=1),
                 name="device_event_spare_delta_range",
             ),
+            # Only a report still waiting for staff can be dismissed.
+            models.CheckConstraint(
+                condition=Q(dismissed_at__isnull=True) | Q(confirmed=False),
+                name="device_event_dismissed_is_unconfirmed",
+            ),
             # An unconfirmed report is a fault that has not touched the stock yet.
             models.CheckConstraint(
                 condition=Q(confirmed=True)
@@ -203,6 +228,11 @@ class DeviceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.device} {self.get_kind_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        """A school's report still waiting for staff."""
+        return not self.confirmed and self.dismissed_at is None
 
 
 class DevicesSettings(models.Model):

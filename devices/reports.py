@@ -1,18 +1,22 @@
-"""Report tables for devices: pure functions from figures to gigaportal Reports. The
-page, its chart, the downloads and `manage.py devices_report` all use these."""
+"""Device reports. The first part shapes tables from figures (pure functions); the
+second registers the reports (gigaportal.reports), whose builders take the user and
+the period and read through devices.selectors. The page, its charts, the downloads,
+`manage.py devices_report` and the committee pack all use these."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 
+from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from devices import ledger
+from devices import ledger, selectors
 from devices.models import DeviceEvent
 from devices.selectors import BreakageFigures, RateRow
-from gigaportal.calendar import Month, fiscal_year_label, month_label, month_range
-from gigaportal.reports import Report, ReportColumn
+from gigaportal.calendar import Month, fiscal_months, fiscal_year_label, month_label, month_range
+from gigaportal.reports import Period, PeriodKind, Report, ReportColumn, ReportSpec, register
 
 
 def breakage_report(figures: BreakageFigures) -> Report:
@@ -132,3 +136,156 @@ def causes_report(counts: Mapping[tuple[Month, str], int], *, start: Month, end:
         rows=rows,
         footer=[(gettext("Total"), *totals)] if rows else [],
     )
+
+
+def forecast_report(forecasts: Sequence[selectors.ModelForecast], *, threshold: int) -> Report:
+    """Per model: spares left, the recent monthly use, months left, when they run out."""
+    return Report(
+        title=_("Spare stock forecast"),
+        columns=[
+            ReportColumn("model", _("model")),
+            ReportColumn("as_of", _("as of")),
+            ReportColumn("spares", _("spares remaining"), True),
+            ReportColumn("monthly_rate", _("spares used per month"), True),
+            ReportColumn("months_left", _("months left"), True),
+            ReportColumn("run_out", _("runs out in")),
+            ReportColumn("warning", _("warning")),
+        ],
+        rows=[
+            (
+                item.model.name,
+                month_label(item.forecast.as_of, with_year=True),
+                item.forecast.spares,
+                item.forecast.monthly_rate,
+                item.forecast.months_left,
+                month_label(item.forecast.run_out_month, with_year=True)
+                if item.forecast.run_out_month
+                else "",
+                item.forecast.warning,
+            )
+            for item in forecasts
+        ],
+        extra={"forecasts": list(forecasts), "threshold": threshold},
+    )
+
+
+# --- Registered reports ---------------------------------------------------------------
+
+
+def _fiscal_span(period: Period) -> tuple[Month, Month]:
+    """The fiscal year's months that have passed (the committee reports those)."""
+    return fiscal_months(period.fiscal_year)[0], selectors.fiscal_year_end_shown(period.fiscal_year)
+
+
+def breakage(*, user, period: Period) -> Report:
+    start, end = _fiscal_span(period)
+    figures = selectors.breakage_figures(user=user, start=start, end=end)
+    previous = selectors.fiscal_year_incident_totals(user=user, year=period.fiscal_year - 1)
+    report = fiscal_year_report(figures, year=period.fiscal_year, previous_totals=previous)
+    notes = [
+        gettext("%(model)s: %(spares)s spares at deployment.")
+        % {"model": m.name, "spares": m.spares_at_deployment}
+        for m in figures.models
+    ]
+    return report.with_context(notes=notes, extra={"models": figures.models})
+
+
+def breakage_chart(report: Report, *, model_pk: int):
+    """One model's incidents (bars) and spares remaining (line), from the table's rows."""
+    from gigaportal import charts
+
+    model = next((m for m in report.extra.get("models", ()) if m.pk == model_pk), None)
+    if model is None:
+        raise Http404
+    incidents = report.keys.index(f"incidents_{model.pk}")
+    spares = report.keys.index(f"spares_{model.pk}")
+    return charts.bar_line_chart(
+        title=f"{report.period.label} {model.name}",
+        labels=[row[0] for row in report.rows],
+        bars=[row[incidents] for row in report.rows],
+        bar_label=gettext("Breakages and failures"),
+        line=[row[spares] for row in report.rows],
+        line_label=gettext("Spares remaining"),
+    )
+
+
+def breakage_long(*, user, period: Period) -> Report:
+    """`model,month,incidents,spares_remaining`, as the command prints it."""
+    return breakage_report(
+        selectors.breakage_figures(user=user, start=period.start, end=period.end)
+    )
+
+
+def rates(*, user, period: Period) -> Report:
+    start, end = _fiscal_span(period)
+    return rates_report(
+        selectors.school_model_rates(user=user, start=start, end=end), start=start, end=end
+    )
+
+
+def causes(*, user, period: Period) -> Report:
+    start, end = _fiscal_span(period)
+    return causes_report(
+        selectors.causes_by_month(user=user, start=start, end=end), start=start, end=end
+    )
+
+
+def forecast(*, user, period: Period) -> Report:
+    return forecast_report(
+        selectors.forecasts(user=user, as_of=period.end),
+        threshold=selectors.forecast_threshold_months(),
+    )
+
+
+NAV = "devices/_report_nav.html"
+# The reports of the devices' tabs: a fiscal year of ledger events.
+fiscal_year_spec = partial(
+    ReportSpec, period=PeriodKind.FISCAL_YEAR, months=selectors.event_months, nav=NAV
+)
+BREAKAGE = register(
+    fiscal_year_spec(
+        slug="devices.breakage",
+        title=_("Device breakages"),
+        build=breakage,
+        chart=breakage_chart,
+        template="devices/breakage_report.html",
+        filename="device-breakage",
+    )
+)
+BREAKAGE_LONG = register(
+    ReportSpec(
+        slug="devices.breakage_long",
+        title=_("Breakages and spares by month"),
+        build=breakage_long,
+        period=PeriodKind.RANGE,
+        months=selectors.event_months,
+    )
+)
+RATES = register(
+    fiscal_year_spec(
+        slug="devices.rates",
+        title=_("Breakage rate by school"),
+        build=rates,
+        filename="device-breakage-rates",
+    )
+)
+CAUSES = register(
+    fiscal_year_spec(
+        slug="devices.causes",
+        title=_("Causes by month"),
+        build=causes,
+        filename="device-breakage-causes",
+    )
+)
+FORECAST = register(
+    ReportSpec(
+        slug="devices.forecast",
+        title=_("Spare stock forecast"),
+        build=forecast,
+        period=PeriodKind.MONTH,
+        months=selectors.event_months,
+        template="devices/forecast.html",
+        nav=NAV,
+        filename="device-spare-forecast",
+    )
+)

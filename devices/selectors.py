@@ -1,4 +1,5 @@
-"""Reads for devices. Rows a user sees pass through gigaportal.scope; the report
+"""Reads for devices. Every selector takes the user and starts from the models' scope
+(`Device.objects.for_user(user)`, `DeviceEvent.objects.for_user(user)`); the report
 aggregates are a fixed number of grouped queries whatever the number of devices."""
 
 from __future__ import annotations
@@ -8,13 +9,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.http import Http404
 
 from devices import ledger
 from devices.models import Device, DeviceEvent, DeviceModel, DevicesSettings
 from gigaportal.calendar import Month, fiscal_months
 from gigaportal.models import School
-from gigaportal.scope import may_see_school, scope_queryset, scoped_get_or_404
 
 FAULTS = [ledger.Kind.BREAKAGE.value, ledger.Kind.FAILURE.value]
 KIND_ORDER = {DeviceModel.Kind.IPAD: 0, DeviceModel.Kind.CHROMEBOOK: 1}
@@ -23,7 +22,7 @@ KIND_ORDER = {DeviceModel.Kind.IPAD: 0, DeviceModel.Kind.CHROMEBOOK: 1}
 def device_list(
     *, user, school_id: int | None = None, model_id: int | None = None, status: str | None = None
 ) -> QuerySet[Device]:
-    devices = scope_queryset(Device.objects.select_related("model", "school"), user)
+    devices = Device.objects.for_user(user).select_related("model", "school")
     if school_id:
         devices = devices.filter(school_id=school_id)
     if model_id:
@@ -39,12 +38,12 @@ def serials_for_lines(*, user, line_numbers) -> dict[str, str]:
     numbers = {n for n in line_numbers if n}
     if not numbers:
         return {}
-    devices = scope_queryset(Device.objects.all(), user).filter(line_number__in=numbers)
+    devices = Device.objects.for_user(user).filter(line_number__in=numbers)
     return dict(devices.exclude(status=Device.Status.RETIRED).values_list("line_number", "serial"))
 
 
 def device_get(*, user, pk: int) -> Device:
-    return scoped_get_or_404(Device.objects.select_related("model", "school"), user, pk=pk)
+    return Device.objects.for_user(user).select_related("model", "school").get_or_404(pk=pk)
 
 
 def device_history(*, user, device: Device) -> QuerySet[DeviceEvent]:
@@ -52,21 +51,12 @@ def device_history(*, user, device: Device) -> QuerySet[DeviceEvent]:
     `user` may see: staff see every event; a school user only those at their school.
     A device moves between schools (broken at one, issued as a spare to another), so
     seeing the device today does not open what happened to it elsewhere."""
-    events = DeviceEvent.objects.filter(Q(device=device) | Q(spare=device))
     return (
-        scope_queryset(events, user)
-        .select_related("device", "spare", "school", "recorded_by", "confirmed_by")
+        DeviceEvent.objects.for_user(user)
+        .filter(Q(device=device) | Q(spare=device))
+        .select_related("device", "spare", "school", "recorded_by", "confirmed_by", "dismissed_by")
         .order_by("date", "id")
     )
-
-
-def school_for_devices(*, user, pk: int) -> School:
-    if not may_see_school(user, pk):
-        raise Http404
-    try:
-        return School.objects.get(pk=pk)
-    except School.DoesNotExist:
-        raise Http404 from None
 
 
 def serial_suggestions(
@@ -82,12 +72,13 @@ def serial_suggestions(
 
 
 def pending_faults(*, user) -> QuerySet[DeviceEvent]:
-    return scope_queryset(
-        DeviceEvent.objects.filter(confirmed=False).select_related(
-            "device__model", "school", "recorded_by"
-        ),
-        user,
-    ).order_by("date", "id")
+    """Schools' reports waiting for staff."""
+    return (
+        DeviceEvent.objects.for_user(user)
+        .filter(confirmed=False, dismissed_at__isnull=True)
+        .select_related("device__model", "school", "recorded_by")
+        .order_by("date", "id")
+    )
 
 
 def device_models() -> list[DeviceModel]:
@@ -105,17 +96,17 @@ def _month(value) -> Month:
     return Month(value.year, value.month)
 
 
-def _faults_between(start: Month, end: Month) -> QuerySet[DeviceEvent]:
+def _faults_between(user, start: Month, end: Month) -> QuerySet[DeviceEvent]:
     """Confirmed breakages and failures from the first day of `start` to the last day
     of `end`: what the committee counts as incidents."""
-    return DeviceEvent.objects.filter(
+    return DeviceEvent.objects.for_user(user).filter(
         confirmed=True, kind__in=FAULTS, date__gte=start.first_day(), date__lte=end.last_day()
     )
 
 
-def _incidents_by_model_month(start: Month, end: Month) -> dict[tuple[int, Month], int]:
+def _incidents_by_model_month(user, start: Month, end: Month) -> dict[tuple[int, Month], int]:
     rows = (
-        _faults_between(start, end)
+        _faults_between(user, start, end)
         .annotate(month=TruncMonth("date"))
         .values("device__model_id", "month")
         .annotate(n=Count("id"))
@@ -124,6 +115,9 @@ def _incidents_by_model_month(start: Month, end: Month) -> dict[tuple[int, Month
 
 
 def _spare_deltas_by_model_month(since: Month | None = None) -> dict[tuple[int, Month], int]:
+    # The spare stock is the center's, whoever reads it: a school user's scope would
+    # drop the events at other schools and get the stock wrong (the reports that show
+    # it are the center staff's: devices/reports.py).
     events = DeviceEvent.objects.filter(confirmed=True).exclude(spare_delta=0)
     if since is not None:
         events = events.filter(date__gte=since.first_day())
@@ -151,24 +145,25 @@ class BreakageFigures:
         return next(m.name for m in self.models if m.pk == model_id)
 
 
-def breakage_figures(*, start: Month, end: Month) -> BreakageFigures:
+def breakage_figures(*, user, start: Month, end: Month) -> BreakageFigures:
     """Per model and month: incidents and spares at the month's end (four queries)."""
     models = device_models()
     rows = ledger.breakage_table(
         models=[m.pk for m in models],
         start=start,
         end=end,
-        incidents=_incidents_by_model_month(start, end),
+        incidents=_incidents_by_model_month(user, start, end),
         current_spares=_current_spares(),
         spare_deltas=_spare_deltas_by_model_month(since=start),
     )
     return BreakageFigures(models, rows)
 
 
-def fiscal_year_incident_totals(year: int) -> dict[int, int]:
+def fiscal_year_incident_totals(*, user, year: int) -> dict[int, int]:
     months = fiscal_months(year)
     rows = (
-        DeviceEvent.objects.filter(
+        DeviceEvent.objects.for_user(user)
+        .filter(
             confirmed=True,
             kind__in=FAULTS,
             date__gte=months[0].first_day(),
@@ -183,6 +178,12 @@ def fiscal_year_incident_totals(year: int) -> dict[int, int]:
 def latest_event_month() -> Month | None:
     latest = DeviceEvent.objects.filter(confirmed=True).aggregate(d=Max("date"))["d"]
     return Month.of(latest) if latest else None
+
+
+def event_months(*, user) -> list[Month]:
+    """The months with confirmed events, oldest first (the reports' periods)."""
+    days = DeviceEvent.objects.for_user(user).filter(confirmed=True).dates("date", "month")
+    return [Month.of(day) for day in days]
 
 
 def fiscal_year_end_shown(year: int) -> Month:
@@ -204,13 +205,14 @@ class RateRow:
     incidents: int
 
 
-def school_model_rates(*, start: Month, end: Month) -> list[RateRow]:
+def school_model_rates(*, user, start: Month, end: Month) -> list[RateRow]:
     """Incidents in the period and devices deployed now, by school and model (two
     grouped queries and the names)."""
     deployed = Counter(
         {
             (r["school_id"], r["model_id"]): r["n"]
-            for r in Device.objects.filter(status=Device.Status.DEPLOYED)
+            for r in Device.objects.for_user(user)
+            .filter(status=Device.Status.DEPLOYED)
             .values("school_id", "model_id")
             .annotate(n=Count("id"))
         }
@@ -218,18 +220,13 @@ def school_model_rates(*, start: Month, end: Month) -> list[RateRow]:
     incidents = Counter(
         {
             (r["school_id"], r["device__model_id"]): r["n"]
-            for r in DeviceEvent.objects.filter(
-                confirmed=True,
-                kind__in=FAULTS,
-                date__gte=start.first_day(),
-                date__lte=end.last_day(),
-            )
+            for r in _faults_between(user, start, end)
             .values("school_id", "device__model_id")
             .annotate(n=Count("id"))
         }
     )
-    schools = dict(School.objects.values_list("pk", "code"))
-    school_names = dict(School.objects.values_list("pk", "name"))
+    schools = dict(School.objects.for_user(user).values_list("pk", "code"))
+    school_names = dict(School.objects.for_user(user).values_list("pk", "name"))
     models = {m.pk: m.name for m in DeviceModel.objects.all()}
     keys = sorted(
         set(deployed) | set(incidents),
@@ -248,9 +245,9 @@ def school_model_rates(*, start: Month, end: Month) -> list[RateRow]:
     ]
 
 
-def causes_by_month(*, start: Month, end: Month) -> dict[tuple[Month, str], int]:
+def causes_by_month(*, user, start: Month, end: Month) -> dict[tuple[Month, str], int]:
     rows = (
-        _faults_between(start, end)
+        _faults_between(user, start, end)
         .annotate(month=TruncMonth("date"))
         .values("month", "cause")
         .annotate(n=Count("id"))
@@ -264,14 +261,14 @@ class ModelForecast:
     forecast: ledger.Forecast
 
 
-def forecasts(*, as_of: Month | None = None) -> list[ModelForecast]:
+def forecasts(*, user, as_of: Month | None = None) -> list[ModelForecast]:
     """Per model, at the trailing six-month rate up to `as_of` (default: the latest
     month with records): months of spares left and the month they run out."""
     as_of = as_of or latest_event_month()
     if as_of is None:
         return []
     start = as_of.add(-(ledger.TRAILING_MONTHS - 1))
-    figures = breakage_figures(start=start, end=as_of)
+    figures = breakage_figures(user=user, start=start, end=as_of)
     deltas = _spare_deltas_by_model_month(since=start)
     threshold = forecast_threshold_months()
     months = [start.add(i) for i in range(ledger.TRAILING_MONTHS)]

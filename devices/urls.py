@@ -1,6 +1,8 @@
 from django.urls import path
 
 from devices import views
+from gigaportal.reports import ReportView
+from gigaportal.views import ImportView
 
 app_name = "devices"
 
@@ -14,11 +16,15 @@ urlpatterns = [
     path("faults/", views.fault_list, name="faults"),
     path("faults/<int:pk>/confirm/", views.fault_confirm, name="confirm_fault"),
     path("faults/<int:pk>/dismiss/", views.fault_dismiss, name="dismiss_fault"),
-    path("import/", views.DeviceImportView.as_view(), name="import"),
-    path("import/events/", views.DeviceEventImportView.as_view(), name="import_events"),
-    path("breakage/", views.breakage_report, name="breakage"),
-    path("breakage/chart/<int:model_pk>.png", views.breakage_chart, name="breakage_chart"),
-    path("rates/", views.rates_report, name="rates"),
-    path("causes/", views.causes_report, name="causes"),
-    path("forecast/", views.forecast, name="forecast"),
+    path("import/", ImportView.as_view(kind="devices"), name="import"),
+    path("import/events/", ImportView.as_view(kind="device_events"), name="import_events"),
+    path("breakage/", ReportView.as_view(report="devices.breakage"), name="breakage"),
+    path(
+        "breakage/chart/<int:model_pk>.png",
+        ReportView.as_view(report="devices.breakage", output="chart"),
+        name="breakage_chart",
+    ),
+    path("rates/", ReportView.as_view(report="devices.rates"), name="rates"),
+    path("causes/", ReportView.as_view(report="devices.causes"), name="causes"),
+    path("forecast/", ReportView.as_view(report="devices.forecast"), name="forecast"),
 ]

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 
-from devices import reports, selectors, services
-from devices.forms import BreakageForm, ConfirmFaultForm, DeviceFilterForm, FaultReportForm
+from devices import selectors, services
+from devices.forms import (
+    BreakageForm,
+    ConfirmFaultForm,
+    DeviceFilterForm,
+    DismissFaultForm,
+    FaultReportForm,
+)
 from devices.models import Device
 from devices.serials import normalize_serial
-from gigaportal import charts
 from gigaportal import selectors as portal_selectors
-from gigaportal.calendar import Month, fiscal_months, fiscal_year_label, month_label
-from gigaportal.importing import CsvImportView
-from gigaportal.params import fiscal_year_param, month_param
+from gigaportal.params import choice_param, int_param
 from gigaportal.permissions import AnyRoleMixin, any_role_required, role_required, staff_required
-from gigaportal.reports import download_if_requested
 from gigaportal.roles import Role
-from gigaportal.services import ImportResult
 
 PAGE_SIZE = 100
 
@@ -56,7 +56,7 @@ class SchoolDevicesView(DeviceListView):
     template_name = "devices/school_devices.html"
 
     def get_queryset(self):
-        self.school = selectors.school_for_devices(user=self.request.user, pk=self.kwargs["pk"])
+        self.school = portal_selectors.school_get(user=self.request.user, pk=self.kwargs["pk"])
         self.filter_form = DeviceFilterForm(None)
         return selectors.device_list(user=self.request.user, school_id=self.school.pk)
 
@@ -79,13 +79,11 @@ def device_detail(request, pk: int):
 @require_GET
 def serial_suggestions(request):
     """Serials starting with `q` for the forms' datalists (20 at most), in the user's scope."""
-    school = request.GET.get("school")
-    status = request.GET.get("status")
     rows = selectors.serial_suggestions(
         user=request.user,
         query=normalize_serial(request.GET.get("q", "")),
-        school_id=int(school) if school and school.isdigit() else None,
-        status=status if status in Device.Status.values else None,
+        school_id=int_param(request.GET, "school"),
+        status=choice_param(request.GET, "status", Device.Status.values),
     )
     return JsonResponse({"results": rows})
 
@@ -101,14 +99,14 @@ def _form_error(form, exc: services.DeviceRuleError) -> None:
 def breakage_record(request):
     """The phone form: a breakage or failure at a school, with the spare handed over."""
     initial = {}
-    if request.GET.get("school", "").isdigit():
-        initial["school"] = request.GET["school"]
+    if school_id := int_param(request.GET, "school"):
+        initial["school"] = school_id
     form = BreakageForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             event = services.device_breakage_record(
-                user=request.user,
+                by=request.user,
                 school=data["school"],
                 serial=data["serial"],
                 kind=data["kind"],
@@ -139,31 +137,23 @@ def fault_report(request):
     form = FaultReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        device = (
-            selectors.device_list(user=request.user, status=Device.Status.DEPLOYED)
-            .filter(serial=data["serial"])
-            .first()
-        )
-        if device is None:
-            form.add_error("serial", _("No device with this serial is deployed at your school."))
+        try:
+            event = services.device_fault_report(
+                by=request.user,
+                serial=data["serial"],
+                kind=data["kind"],
+                cause=data["cause"],
+                note=data["note"],
+            )
+        except services.DeviceRuleError as exc:
+            _form_error(form, exc)
         else:
-            try:
-                services.device_fault_report(
-                    user=request.user,
-                    device=device,
-                    kind=data["kind"],
-                    cause=data["cause"],
-                    note=data["note"],
-                )
-            except services.DeviceRuleError as exc:
-                _form_error(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("Reported: %(serial)s. The support center will confirm it.")
-                    % {"serial": device.serial},
-                )
-                return redirect("devices:list")
+            messages.success(
+                request,
+                _("Reported: %(serial)s. The support center will confirm it.")
+                % {"serial": event.device.serial},
+            )
+            return redirect("devices:list")
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -179,7 +169,11 @@ def fault_list(request):
     return render(
         request,
         "devices/fault_list.html",
-        {"faults": selectors.pending_faults(user=request.user), "form": ConfirmFaultForm()},
+        {
+            "faults": selectors.pending_faults(user=request.user),
+            "form": ConfirmFaultForm(),
+            "dismiss_form": DismissFaultForm(),
+        },
     )
 
 
@@ -192,7 +186,7 @@ def fault_confirm(request, pk: int):
     if form.is_valid():
         try:
             event = services.device_fault_confirm(
-                event_id=pk, user=request.user, spare_serial=form.cleaned_data["spare_serial"]
+                by=request.user, event_id=pk, spare_serial=form.cleaned_data["spare_serial"]
             )
         except services.DeviceRuleError as exc:
             messages.error(request, str(exc.message))
@@ -206,155 +200,16 @@ def fault_confirm(request, pk: int):
 @staff_required
 @require_POST
 def fault_dismiss(request, pk: int):
-    if services.device_fault_dismiss(event_id=pk):
+    form = DismissFaultForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("devices:faults")
+    try:
+        services.device_fault_dismiss(
+            by=request.user, event_id=pk, reason=form.cleaned_data["reason"]
+        )
+    except services.DeviceRuleError as exc:
+        messages.error(request, str(exc.message))
+    else:
         messages.success(request, _("The report was dismissed."))
     return redirect("devices:faults")
-
-
-class DeviceImportView(CsvImportView):
-    title = gettext_lazy("Import devices")
-    help_text = gettext_lazy(
-        "The devices as deployed: creates devices or updates them by serial. "
-        "Nothing is written if any row is wrong."
-    )
-    columns = services.DEVICE_COLUMNS
-    success_url_name = "devices:list"
-
-    def run_import(self, upload, request):
-        return services.device_import(file=upload)
-
-
-class DeviceEventImportView(CsvImportView):
-    title = gettext_lazy("Import device events")
-    help_text = gettext_lazy(
-        "Breakages, failures, spares issued, repairs and retirements, applied in date order. "
-        "A file that breaks a rule is refused whole."
-    )
-    columns = services.EVENT_COLUMNS
-    success_url_name = "devices:breakage"
-
-    def run_import(self, upload, request):
-        return services.device_event_import(file=upload, recorded_by=request.user)
-
-    def success_message(self, result: ImportResult) -> str:
-        return _("Recorded %(count)s events.") % {"count": result.created}
-
-
-# --- Reports --------------------------------------------------------------------------------
-
-
-def _fiscal_year(request) -> int:
-    if year := fiscal_year_param(request.GET, "year"):
-        return year
-    latest = selectors.latest_event_month()
-    return latest.fiscal_year() if latest else portal_selectors.current_fiscal_year()
-
-
-def _breakage_context(year: int):
-    months = fiscal_months(year)
-    figures = selectors.breakage_figures(start=months[0], end=selectors.fiscal_year_end_shown(year))
-    report = reports.fiscal_year_report(
-        figures, year=year, previous_totals=selectors.fiscal_year_incident_totals(year - 1)
-    )
-    return figures, report
-
-
-@staff_required
-@require_GET
-def breakage_report(request):
-    """The committee's table for a fiscal year, its charts and downloads."""
-    year = _fiscal_year(request)
-    figures, report = _breakage_context(year)
-    if response := download_if_requested(request, report, f"device-breakage-{year}"):
-        return response
-    return render(
-        request,
-        "devices/breakage_report.html",
-        {
-            "year": year,
-            "report": report,
-            "models": figures.models,
-            "download_base": f"?year={year}&",
-        },
-    )
-
-
-@staff_required
-@require_GET
-def breakage_chart(request, model_pk: int):
-    year = _fiscal_year(request)
-    figures, _report = _breakage_context(year)
-    model = next((m for m in figures.models if m.pk == model_pk), None)
-    if model is None:
-        raise Http404
-    rows = [r for r in figures.rows if r.model == model.pk]
-    labels = [month_label(r.month) for r in rows]
-    bars = [r.incidents for r in rows]
-    line = [r.spares_remaining for r in rows]
-    title = f"{fiscal_year_label(year)} {model.name}"
-
-    def build():
-        return charts.bar_line_chart(
-            title=title,
-            labels=labels,
-            bars=bars,
-            bar_label=_("Breakages and failures"),
-            line=line,
-            line_label=_("Spares remaining"),
-        )
-
-    return charts.png_response(charts.cached_png(["devices", title, labels, bars, line], build))
-
-
-def _period(request) -> tuple[int, Month, Month]:
-    year = _fiscal_year(request)
-    months = fiscal_months(year)
-    return year, months[0], selectors.fiscal_year_end_shown(year)
-
-
-@staff_required
-@require_GET
-def rates_report(request):
-    year, start, end = _period(request)
-    report = reports.rates_report(
-        selectors.school_model_rates(start=start, end=end), start=start, end=end
-    )
-    if response := download_if_requested(request, report, f"device-breakage-rates-{year}"):
-        return response
-    return render(
-        request,
-        "devices/report_page.html",
-        {"report": report, "year": year, "page": "rates", "download_base": f"?year={year}&"},
-    )
-
-
-@staff_required
-@require_GET
-def causes_report(request):
-    year, start, end = _period(request)
-    report = reports.causes_report(
-        selectors.causes_by_month(start=start, end=end), start=start, end=end
-    )
-    if response := download_if_requested(request, report, f"device-breakage-causes-{year}"):
-        return response
-    return render(
-        request,
-        "devices/report_page.html",
-        {"report": report, "year": year, "page": "causes", "download_base": f"?year={year}&"},
-    )
-
-
-@staff_required
-@require_GET
-def forecast(request):
-    as_of = month_param(request.GET, "month")
-    if request.GET.get("month") and as_of is None:
-        messages.error(request, _("Give the month as YYYY-MM."))
-    return render(
-        request,
-        "devices/forecast.html",
-        {
-            "forecasts": selectors.forecasts(as_of=as_of),
-            "threshold": selectors.forecast_threshold_months(),
-        },
-    )

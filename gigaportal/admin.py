@@ -1,23 +1,118 @@
+"""Django admin for the portal's administrators, through the same rules as the pages.
+
+- `ChangeLoggedAdmin`: every save and delete leaves one change-log entry, with the
+  fields that changed (many-to-many ones included). Where a service owns the writes,
+  the admin calls it (`save_with_service`), and the service records the change.
+- `ReadOnlyAdmin` / `ReadOnlyInline`: rows written only by a service (the ledger, the
+  outbox, cases): admin shows them, never edits them.
+"""
+
+from __future__ import annotations
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from gigaportal.models import FiscalTerm, School, User
+from gigaportal import changelog
+from gigaportal.models import FiscalTerm, ImportBatch, ObjectChange, School, User
 from gigaportal.services import user_role_flags, user_send_set_password_links
 
 admin.site.site_header = _("GIGA school support portal administration")
 admin.site.site_title = _("GIGA support portal")
 
 
+class _ShowOnly:
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(_ShowOnly, admin.ModelAdmin):
+    """Rows written by a service only: admin shows them, never edits them."""
+
+
+class ReadOnlyInline(_ShowOnly, admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+
+class ChangeLoggedAdmin(admin.ModelAdmin):
+    """Saves and deletes recorded in the change log, in admin's transaction.
+
+    The entry is written after the related objects (many-to-many fields, inlines) are
+    saved, so it holds their new values too. A subclass whose model has a service
+    overrides `save_with_service` to call it; the service then records the change."""
+
+    def logged_fields(self, form) -> list[str]:
+        names = {f.name for f in self.model._meta.get_fields() if f.concrete or f.many_to_many}
+        return [name for name in form.base_fields if name in names]
+
+    def save_with_service(self, request, obj, form, change) -> bool:
+        """Returns True when a service saved (and logged) the object."""
+        return False
+
+    def save_model(self, request, obj, form, change):
+        fields = self.logged_fields(form)
+        before = None
+        if change:
+            stored = type(obj)._default_manager.filter(pk=obj.pk).first()
+            before = changelog.values(stored, fields) if stored else None
+        if self.save_with_service(request, obj, form, change):
+            form._changelog = None
+            return
+        super().save_model(request, obj, form, change)
+        form._changelog = (before, fields, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        pending = getattr(form, "_changelog", None)
+        if pending is None:
+            return
+        before, fields, changed = pending
+        changelog.record(
+            by=request.user,
+            action=changelog.Action.UPDATE if changed else changelog.Action.CREATE,
+            obj=form.instance,
+            before=before,
+            fields=fields,
+        )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            self._record_deletion(request, obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                self._record_deletion(request, obj)
+            super().delete_queryset(request, queryset)
+
+    def _record_deletion(self, request, obj) -> None:
+        fields = [f.name for f in obj._meta.concrete_fields if not f.primary_key]
+        changelog.record(
+            by=request.user,
+            action=changelog.Action.DELETE,
+            obj=obj,
+            changes={k: [v, None] for k, v in changelog.values(obj, fields).items()},
+        )
+
+
 @admin.register(School)
-class SchoolAdmin(admin.ModelAdmin):
+class SchoolAdmin(ChangeLoggedAdmin):
     list_display = ["code", "name", "kind", "email", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name"]
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ChangeLoggedAdmin, BaseUserAdmin):
     list_display = ["username", "full_name", "role", "school", "email", "is_active"]
     list_filter = ["role", "is_active", "school__kind"]
     search_fields = ["username", "full_name", "email", "school__name"]
@@ -59,8 +154,36 @@ class UserAdmin(BaseUserAdmin):
             setattr(obj, attr, value)
         super().save_model(request, obj, form, change)
 
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = User.objects.get(pk=id)
+            # The password itself is never recorded, only that it was set.
+            changelog.record(
+                by=request.user,
+                action=changelog.Action.UPDATE,
+                obj=user,
+                changes={"password": ["", str(_("(set in admin)"))]},
+            )
+        return response
+
 
 @admin.register(FiscalTerm)
-class FiscalTermAdmin(admin.ModelAdmin):
+class FiscalTermAdmin(ChangeLoggedAdmin):
     list_display = ["fiscal_year", "number", "start", "end"]
     list_filter = ["fiscal_year"]
+
+
+@admin.register(ObjectChange)
+class ObjectChangeAdmin(ReadOnlyAdmin):
+    list_display = ["time", "by_name", "via", "action", "content_type", "object_repr", "school"]
+    list_filter = ["action", "via", "content_type"]
+    search_fields = ["object_repr", "by_name", "object_id", "request_id"]
+    date_hierarchy = "time"
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "file_name", "status", "created", "updated", "by_name"]
+    list_filter = ["kind", "status"]
+    search_fields = ["file_name", "sha256", "by_name"]

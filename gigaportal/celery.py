@@ -19,11 +19,16 @@ BEAT_SCHEDULE: dict[str, dict] = {
     # Beat's proof of life, read by /healthz and beat's container health check.
     "heartbeat": {"task": "gigaportal.tasks.heartbeat", "schedule": crontab(minute="*/5")},
     # E-mails to schools whose send task was lost (a broker restart) go out here.
-    "support-pending-notices": {
-        "task": "support.tasks.send_pending_notices",
+    "support-pending-emails": {
+        "task": "support.tasks.send_pending_emails",
         "schedule": crontab(minute="*/10"),
     },
     # Traffic: outgoing actions left pending (broker outage, back-off) and months due.
     "traffic-sweep": {"task": "traffic.tasks.sweep_undelivered", "schedule": crontab(minute="*/2")},
+    # Import batches never published (broker down at upload) or left by a dead worker.
+    "import-sweep": {
+        "task": "gigaportal.tasks.sweep_import_batches",
+        "schedule": crontab(minute="*/2"),
+    },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

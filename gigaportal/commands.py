@@ -1,4 +1,10 @@
-"""Shared pieces for management commands: file imports and report output."""
+"""Shared pieces for management commands: who a command acts as, file imports and
+report output.
+
+Every command that writes acts as the command-line operator (recorded in the change
+log as the command line and the login that ran it), or as a portal user given with
+`--as USERNAME`, in every app alike.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +12,83 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gigaportal import changelog, imports
 from gigaportal.calendar import Month
+from gigaportal.models import ImportBatch, User
 from gigaportal.reports import FORMATS, Report, render_for_command
-from gigaportal.tabular import TabularError
+from gigaportal.scope import COMMAND_LINE
 
 
-class ImportCommand(BaseCommand):
-    """`manage.py import_x FILE`: runs `import_file(binary)` and reports every
-    row-numbered error; a bad file is refused whole (exit status 1)."""
+def add_as_argument(parser) -> None:
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USERNAME",
+        help="the portal user recorded as having made the change (default: the command line)",
+    )
+
+
+def acting_user(options: dict):
+    """COMMAND_LINE, or the active user named by --as."""
+    name = options.get("as_user")
+    if not name:
+        return COMMAND_LINE
+    user = User.objects.filter(username=name, is_active=True).first()
+    if user is None:
+        raise CommandError(f"--as {name}: no active user has this username")
+    return user
+
+
+class WritingCommand(BaseCommand):
+    """A command whose writes are recorded as coming from the command line."""
+
+    def add_arguments(self, parser):
+        add_as_argument(parser)
+
+    def execute(self, *args, **options):
+        with changelog.context(via=changelog.Via.COMMAND):
+            return super().execute(*args, **options)
+
+
+class ImportCommand(WritingCommand):
+    """`manage.py import_x FILE [FILE …] [--as USERNAME]`: imports each file as an import
+    batch of `kind` (gigaportal.imports), reporting every row-numbered error; a bad
+    file is refused whole (exit status 1) and the same file again changes nothing."""
+
+    kind = ""
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE", help="CSV file(s)")
+        super().add_arguments(parser)
 
-    def import_file(self, binary):  # pragma: no cover - subclasses override
-        raise NotImplementedError
-
-    def describe(self, result) -> str:
-        return f"{result}"
+    def options_for(self, options: dict) -> dict:
+        """The importer's options (a survey's slug, …); none by default."""
+        return {}
 
     def handle(self, *args, **options):
+        by = acting_user(options)
         for name in options["files"]:
             path = Path(name)
             if not path.is_file():
                 raise CommandError(f"{name}: no such file")
             with path.open("rb") as binary:
-                try:
-                    result = self.import_file(binary)
-                except TabularError as exc:
-                    raise CommandError(
-                        f"{name}: not imported, nothing changed.\n" + "\n".join(exc.messages())
-                    ) from None
-            self.stdout.write(self.style.SUCCESS(f"{name}: {self.describe(result)}"))
+                batch = imports.batch_import(
+                    kind=self.kind,
+                    file=binary,
+                    by=by,
+                    name=path.name,
+                    options=self.options_for(options),
+                )
+            if batch.status == ImportBatch.Status.FAILED:
+                raise CommandError(
+                    f"{name}: not imported, nothing changed.\n" + "\n".join(batch.errors)
+                )
+            style = (
+                self.style.SUCCESS
+                if batch.status == ImportBatch.Status.DONE
+                else self.style.WARNING
+            )
+            self.stdout.write(style(f"{name}: {imports.describe(batch)}"))
 
 
 def month_argument(text: str) -> Month:

@@ -7,7 +7,7 @@ def portal(request):
     role = getattr(user, "role", None) if user is not None and user.is_authenticated else None
     return {
         "user_role": role,
-        "is_center_staff": role in STAFF_ROLES,
+        "sees_all_schools": role in STAFF_ROLES,
         "is_leader": role in LEADER_ROLES,
         "is_school_user": role == Role.SCHOOL,
         "is_portal_admin": role == Role.ADMIN,

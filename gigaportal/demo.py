@@ -115,6 +115,27 @@ DEMO_USERS: tuple[tuple[str, str, str, str | None], ...] = (
 )
 
 
+class DemoRefused(Exception):
+    """The database holds schools that are not the demo's: demo data would mix with
+    them (and the demo logins would reach real schools)."""
+
+
+def demo_check() -> None:
+    """Refuses a database whose schools are not the demo's, before anything is written."""
+    demo = {code: name for code, name, _kind in DEMO_SCHOOLS}
+    foreign = [
+        code for code, name in School.objects.values_list("code", "name") if demo.get(code) != name
+    ]
+    if foreign:
+        shown = ", ".join(sorted(foreign)[:5]) + (" …" if len(foreign) > 5 else "")
+        raise DemoRefused(
+            f"This database already has {len(foreign)} school(s) that are not the demo's "
+            f"({shown}). The demo adds 70 schools, their devices, usage and records, and "
+            "logins with a published password: load it into an empty database instead "
+            "(for example DATABASE_URL=sqlite:///demo.sqlite3)."
+        )
+
+
 def load(*, stdout) -> None:
     existing = set(School.objects.values_list("code", flat=True))
     School.objects.bulk_create(

@@ -2,10 +2,13 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gigaportal import calendar
-from gigaportal.roles import LEADER_ROLES, STAFF_ROLES, Role
+from gigaportal.roles import CENTER_STAFF_ROLES, LEADER_ROLES, STAFF_ROLES, Role
+from gigaportal.scope import ScopedQuerySet
 
 
 class School(models.Model):
@@ -21,6 +24,9 @@ class School(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     email = models.EmailField(_("contact e-mail"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+
+    school_path = "pk"
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -74,6 +80,12 @@ class User(AbstractUser):
 
     @property
     def is_center_staff(self) -> bool:
+        """Support staff or the leader (gigaportal.roles.CENTER_STAFF_ROLES)."""
+        return self.is_active and self.role in CENTER_STAFF_ROLES
+
+    @property
+    def sees_all_schools(self) -> bool:
+        """Center staff and administrators: every school's rows (gigaportal.scope)."""
         return self.is_active and self.role in STAFF_ROLES
 
     @property
@@ -148,3 +160,168 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.seen_at:%Y-%m-%d %H:%M}"
+
+
+class Via(models.TextChoices):
+    """How a change reached the portal."""
+
+    WEB = "web", _("portal page")
+    ADMIN = "admin", _("Django admin")
+    COMMAND = "command", _("command line")
+    SYSTEM = "system", _("automatic")
+
+
+class Attributed(models.Model):
+    """Who did it: the person (kept as they were named), the channel and the request."""
+
+    by = models.ForeignKey(
+        "User",
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    by_name = models.CharField(_("by (name)"), max_length=150, blank=True)
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices, default=Via.WEB)
+    request_id = models.CharField(_("request id"), max_length=32, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def by_display(self) -> str:
+        """The person's name; for the command line, the login that ran it; else the
+        portal itself (in the reader's language)."""
+        if self.by_id or self.via not in (Via.COMMAND, Via.SYSTEM):
+            return self.by_name
+        label = str(self.get_via_display())
+        return f"{label} ({self.by_name})" if self.by_name else label
+
+
+class ObjectChange(Attributed):
+    """Who changed what, when (after NetBox's ObjectChange).
+
+    Written by the services in the transaction that makes the change (see
+    gigaportal.changelog), and by Django admin through the same services. A bulk import
+    is one entry, for its ImportBatch, never one per row. The person's name and the
+    object's text are kept as they were, so the entry still reads right after a rename
+    or a deletion.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", pgettext_lazy("change log", "created")
+        UPDATE = "update", pgettext_lazy("change log", "changed")
+        DELETE = "delete", pgettext_lazy("change log", "deleted")
+        IMPORT = "import", pgettext_lazy("change log", "imported")
+        SCHEDULE = "schedule", pgettext_lazy("change log", "scheduled")
+        COMPLETE = "complete", pgettext_lazy("change log", "completed")
+        CANCEL = "cancel", pgettext_lazy("change log", "cancelled")
+        CONFIRM = "confirm", pgettext_lazy("change log", "confirmed")
+        DISMISS = "dismiss", pgettext_lazy("change log", "dismissed")
+        ISSUE = "issue", pgettext_lazy("change log", "spare issued")
+        EVALUATE = "evaluate", pgettext_lazy("change log", "evaluated")
+        ACKNOWLEDGE = "acknowledge", pgettext_lazy("change log", "acknowledged")
+        RESEND = "resend", pgettext_lazy("change log", "sent again")
+
+    Via = Via
+
+    time = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    action = models.CharField(
+        pgettext_lazy("change log", "action"), max_length=20, choices=Action.choices
+    )
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        verbose_name=_("object type"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=200)
+    school = models.ForeignKey(
+        School,
+        verbose_name=_("school"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # {"field": [before, after]}; a creation has None before, a deletion None after.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    school_path = "school"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-time", "-id"]
+        verbose_name = _("change")
+        verbose_name_plural = _("change log")
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="changelog_object"),
+            models.Index(fields=["school", "time"], name="changelog_school_time"),
+            models.Index(fields=["by", "time"], name="changelog_by_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M} {self.by_name} {self.action} {self.object_repr}"
+
+
+class ImportBatch(Attributed):
+    """One file brought in by an import (schools, users, devices, device events, data
+    usage, the support log, surveys): who, when, which file (name and SHA-256), what it
+    did, and for a browser upload handled by a worker, its progress.
+
+    The same file twice is a no-op everywhere: a file whose digest matches an earlier
+    batch of its kind that was applied is not applied again (the unique index makes
+    that hold even for two uploads at the same moment).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("imported")
+        UNCHANGED = "unchanged", _("already imported")
+        FAILED = "failed", _("refused")
+
+    kind = models.CharField(_("kind"), max_length=40)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    # A browser upload waiting for (or read by) a worker; deleted when the batch ends.
+    file = models.FileField(_("file"), upload_to="imports/", blank=True)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    bytes_read = models.PositiveBigIntegerField(_("bytes read"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    refused = models.PositiveIntegerField(_("rows refused"), default=0)
+    # Row-numbered messages of a refused file.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    # What else the kind reports (the months of a usage file, new lines, …).
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [models.Index(fields=["kind", "sha256"], name="import_kind_digest")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "sha256"],
+                condition=Q(status="done"),
+                name="import_applied_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name or f"{self.kind} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.UNCHANGED, self.Status.FAILED}

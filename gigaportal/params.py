@@ -1,12 +1,14 @@
 """Query-string values every report page reads, parsed in one place.
 
 A value that does not parse is None (the page falls back to its own default), never
-a traceback: `?month=abc`, `?fiscal_year=9999` and `?staff=x` are typing errors.
+a traceback: `?month=abc`, `?fy=9999` and `?staff=x` are typing errors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from gigaportal.calendar import Month
 
@@ -25,11 +27,38 @@ def month_param(params: Mapping[str, str], name: str) -> Month | None:
 
 
 def int_param(params: Mapping[str, str], name: str) -> int | None:
+    """A positive id or count in ASCII digits; '²', '１' or '1e3' are not ids."""
     text = (params.get(name) or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+
+
+def choice_param(
+    params: Mapping[str, str], name: str, choices: Collection, convert: Callable = str
+) -> Any:
+    """The value if it is one of `choices` (after `convert`), else None."""
+    text = (params.get(name) or "").strip()
+    if not text or not text.isascii():
+        return None
+    try:
+        value = convert(text)
+    except (TypeError, ValueError):
+        return None
+    return value if value in choices else None
 
 
 def fiscal_year_param(params: Mapping[str, str], name: str) -> int | None:
     """A fiscal year (2000–2100) named in the query string, or None."""
     year = int_param(params, name)
     return year if year in FISCAL_YEAR_RANGE else None
+
+
+def date_param(params: Mapping[str, str], name: str) -> dt.date | None:
+    """'2022-04-01' (the form an <input type=date> sends) → a date; else None."""
+    text = (params.get(name) or "").strip()
+    if not text or not text.isascii() or len(text) != 10:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if day.year in FISCAL_YEAR_RANGE else None

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 
-from gigaportal.roles import ALL_ROLES, LEADER_ROLES, STAFF_ROLES
+from gigaportal.roles import ALL_ROLES, STAFF_ROLES
 
 
 def has_role(user, roles: Iterable[str]) -> bool:
@@ -32,10 +32,6 @@ class RoleRequiredMixin(LoginRequiredMixin):
 
 class StaffRequiredMixin(RoleRequiredMixin):
     allowed_roles = STAFF_ROLES
-
-
-class LeaderRequiredMixin(RoleRequiredMixin):
-    allowed_roles = LEADER_ROLES
 
 
 class AnyRoleMixin(RoleRequiredMixin):
@@ -62,5 +58,4 @@ def role_required(roles: Iterable[str]):
 
 
 staff_required = role_required(STAFF_ROLES)
-leader_required = role_required(LEADER_ROLES)
 any_role_required = role_required(ALL_ROLES)

@@ -1,9 +1,9 @@
 """Writes for schools and users. Each import reads the whole file first and writes
-nothing unless every row is good, in one transaction."""
+nothing unless every row is good, in one transaction; it runs as an import batch
+(gigaportal.imports), which records it in the change log."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
@@ -15,7 +15,10 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from gigaportal import imports
+from gigaportal.imports import ImportResult, fits, unknown_school
 from gigaportal.models import School, User
 from gigaportal.roles import Role
 from gigaportal.tabular import (
@@ -48,27 +51,7 @@ SCHOOL_KIND_WORDS = {
 }
 
 
-def _fits(row, key: str, value: str | None, model, field_name: str) -> str | None:
-    """A value longer than its database column is the row's error, not a DataError
-    traceback from the bulk insert."""
-    limit = model._meta.get_field(field_name).max_length
-    if value is not None and len(value) > limit:
-        row.error(key, _("at most %(limit)s characters") % {"limit": limit})
-        return None
-    return value
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    created: int
-    updated: int
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated
-
-
-def school_import(*, file: IO[bytes]) -> ImportResult:
+def school_import(*, file: IO[bytes], by=None, options=None, progress=None) -> ImportResult:
     """Creates or updates schools by code.
 
     1. Read and check every row (codes unique in the file, kinds known, e-mails valid).
@@ -79,13 +62,11 @@ def school_import(*, file: IO[bytes]) -> ImportResult:
     check_duplicate = duplicate_checker(reader, "school_code")
     parsed: dict[str, dict] = {}
     for row in reader:
-        code = _fits(row, "school_code", row.require("school_code"), School, "code")
+        code = fits(row, "school_code", row.require("school_code"), School, "code")
         check_duplicate(row, code)
-        name = _fits(row, "name", row.require("name"), School, "name")
+        name = fits(row, "name", row.require("name"), School, "name")
         kind = row.parse("kind", parse_choice(SCHOOL_KIND_WORDS))
-        email = _fits(
-            row, "email", row.parse("email", parse_email, required=False), School, "email"
-        )
+        email = fits(row, "email", row.parse("email", parse_email, required=False), School, "email")
         email = email or ""
         if code and name and kind:
             parsed[code] = {"name": name, "kind": kind, "email": email}
@@ -151,9 +132,9 @@ def user_role_flags(role: str) -> dict[str, bool]:
     return {"is_staff": is_admin, "is_superuser": is_admin}
 
 
-def user_import(*, file: IO[bytes]) -> tuple[ImportResult, list[User]]:
-    """Creates or updates users by username; returns the new users, who get a
-    set-password link (send with `user_send_set_password_links` after commit).
+def user_import(*, file: IO[bytes], by=None, options=None, progress=None) -> ImportResult:
+    """Creates or updates users by username; once the import has committed, each new
+    user with an e-mail address is sent a set-password link.
 
     No password is ever read, stored or printed: new users have an unusable password
     until they follow the link.
@@ -165,8 +146,8 @@ def user_import(*, file: IO[bytes]) -> tuple[ImportResult, list[User]]:
     for row in reader:
         username = row.parse("username", parse_username)
         check_duplicate(row, username)
-        full_name = _fits(row, "full_name", row.require("full_name"), User, "full_name")
-        email = _fits(row, "email", row.parse("email", parse_email), User, "email")
+        full_name = fits(row, "full_name", row.require("full_name"), User, "full_name")
+        email = fits(row, "email", row.parse("email", parse_email), User, "email")
         role = row.parse("role", parse_choice(ROLE_WORDS))
         code = row.get("school_code")
         school_id = None
@@ -174,11 +155,11 @@ def user_import(*, file: IO[bytes]) -> tuple[ImportResult, list[User]]:
             if not code:
                 row.error("school_code", _("a school user needs a school code"))
             elif code not in schools:
-                row.error("school_code", _("no school has the code %(code)s") % {"code": code})
+                row.error("school_code", unknown_school(code))
             else:
                 school_id = schools[code]
         elif code and code not in schools:
-            row.error("school_code", _("no school has the code %(code)s") % {"code": code})
+            row.error("school_code", unknown_school(code))
         if username and full_name and email and role:
             parsed[username] = {
                 "full_name": full_name,
@@ -207,8 +188,20 @@ def user_import(*, file: IO[bytes]) -> tuple[ImportResult, list[User]]:
                 to_update.append(user)
         User.objects.bulk_create(to_create, batch_size=500)
         User.objects.bulk_update(to_update, fields, batch_size=500)
-    created = list(User.objects.filter(username__in=[u.username for u in to_create]))
-    return ImportResult(created=len(to_create), updated=len(to_update)), created
+        new_names = [u.username for u in to_create]
+        # After commit (the links must point at real accounts); a mail server that
+        # refuses is logged, and `send_set_password_links` sends them again later.
+        transaction.on_commit(
+            lambda: user_send_set_password_links(
+                users=list(User.objects.filter(username__in=new_names))
+            ),
+            robust=True,
+        )
+    return ImportResult(
+        created=len(to_create),
+        updated=len(to_update),
+        details={"links": sum(1 for u in to_create if u.email)},
+    )
 
 
 def user_set_password_url(*, user: User) -> str:
@@ -233,3 +226,40 @@ def user_send_set_password_links(*, users: list[User]) -> int:
         )
         sent += 1
     return sent
+
+
+imports.register(
+    imports.Importer(
+        kind="schools",
+        title=gettext_lazy("Import schools"),
+        columns=SCHOOL_COLUMNS,
+        run=school_import,
+        help_text=gettext_lazy(
+            "Creates or updates schools by school code. Nothing is written if any row is wrong."
+        ),
+        success_url="schools:list",
+        describe=lambda r: (
+            _("%(created)s schools created, %(updated)s updated.")
+            % {"created": r.created, "updated": r.updated}
+        ),
+    )
+)
+imports.register(
+    imports.Importer(
+        kind="users",
+        title=gettext_lazy("Import users"),
+        columns=USER_COLUMNS,
+        run=user_import,
+        help_text=gettext_lazy(
+            "Creates or updates accounts by username. New users are e-mailed a link to "
+            "choose their password."
+        ),
+        describe=lambda r: (
+            _(
+                "%(created)s users created, %(updated)s updated; %(links)s set-password links "
+                "e-mailed."
+            )
+            % {"created": r.created, "updated": r.updated, "links": r.details.get("links", 0)}
+        ),
+    )
+)

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "gigaportal.middleware.ChangeContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

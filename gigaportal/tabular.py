@@ -319,12 +319,6 @@ class TableReader:
         self.errors.raise_if_any()
 
 
-def read_all(binary: IO[bytes], columns: Sequence[Column]) -> tuple[TableReader, list[Row]]:
-    """For small files (schools, users): every row in memory, in file order."""
-    reader = TableReader(binary, columns)
-    return reader, list(reader)
-
-
 # --- Cell parsers: each returns a value or raises ValueError with a Japanese message. ---
 
 

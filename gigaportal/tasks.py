@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from gigaportal import imports
 from gigaportal.models import Heartbeat
 
 
@@ -10,3 +11,18 @@ def heartbeat(name: str = "beat") -> str:
     now = timezone.now()
     Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": now})
     return now.isoformat()
+
+
+@shared_task(acks_late=True)
+def run_import_batch(batch_id: int) -> str:
+    """A browser upload imported by a worker; safe to run twice (the batch is claimed)."""
+    return imports.batch_run(batch_id=batch_id)
+
+
+@shared_task
+def sweep_import_batches() -> int:
+    """Beat: batches never published are published again; batches whose worker died
+    are marked failed."""
+    queued, _dead = imports.batches_sweep()
+    imports.batches_publish(queued)
+    return len(queued)

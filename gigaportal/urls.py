@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -9,16 +8,33 @@ from gigaportal import views
 schools_patterns = (
     [
         path("", views.SchoolListView.as_view(), name="list"),
-        path("import/", views.SchoolImportView.as_view(), name="import"),
+        path("import/", views.ImportView.as_view(kind="schools"), name="import"),
         path("<int:pk>/", views.SchoolDetailView.as_view(), name="detail"),
     ],
     "schools",
+)
+imports_patterns = (
+    [
+        path("", views.ImportBatchListView.as_view(), name="list"),
+        path("<int:pk>/", views.ImportBatchDetailView.as_view(), name="detail"),
+        path("<int:pk>/status/", views.ImportBatchStatusView.as_view(), name="status"),
+    ],
+    "imports",
+)
+changes_patterns = (
+    [
+        path("", views.ObjectChangeListView.as_view(), name="list"),
+        path("<str:model>/<str:object_id>/", views.ObjectHistoryView.as_view(), name="object"),
+    ],
+    "changes",
 )
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("schools/", include(schools_patterns)),
+    path("imports/", include(imports_patterns)),
+    path("changes/", include(changes_patterns)),
     path("devices/", include("devices.urls")),
     path("traffic/", include("traffic.urls")),
     path("support/", include("support.urls")),
@@ -50,6 +66,3 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
 ]
-
-if settings.DEBUG:
-    pass  # static files come from whitenoise in every mode; nothing to add

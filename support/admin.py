@@ -1,83 +1,221 @@
+"""Support in Django admin, through the same services as the pages: a request's date,
+staff or school is changed by scheduling it (the school is e-mailed, the change is on
+the request's timeline and in the change log); a record is edited by record_update;
+e-mails are sent again through the outbox."""
+
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from gigaportal.admin import ChangeLoggedAdmin, ReadOnlyAdmin, ReadOnlyInline
+from support import services
 from support.models import (
     CalendarFeedToken,
     Campaign,
+    RequestEmail,
     RequestEvent,
-    RequestNotice,
-    SupportLogImport,
+    Status,
     SupportRecord,
     SupportRequest,
     Topic,
 )
 
 
+def _form_refusal(exc: services.SupportError, form) -> forms.ValidationError:
+    field = exc.field if exc.field in form.fields else None
+    return forms.ValidationError({field: exc.message} if field else exc.message)
+
+
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(ChangeLoggedAdmin):
     list_display = ["name", "code", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
     prepopulated_fields = {"code": ("name",)}
 
 
+class SupportRecordForm(forms.ModelForm):
+    """The page's rules, checked when admin validates: who may edit, and the staff."""
+
+    class Meta:
+        model = SupportRecord
+        fields = [name for name in services.RECORD_FIELDS if name != "request"]
+
+    def input(self) -> services.RecordInput:
+        data = self.cleaned_data
+        return services.RecordInput(
+            date=data["date"],
+            school=data["school"],
+            kind=data["kind"],
+            staff=list(data["staff"]),
+            topics=list(data.get("topics") or []),
+            start_time=data.get("start_time"),
+            duration_minutes=data.get("duration_minutes"),
+            what_was_done=data.get("what_was_done") or "",
+            follow_up_needed=bool(data.get("follow_up_needed")),
+        )
+
+
 @admin.register(SupportRecord)
-class SupportRecordAdmin(admin.ModelAdmin):
+class SupportRecordAdmin(ChangeLoggedAdmin):
+    """Records are logged on the portal's page; admin corrects them through
+    record_update, under the same rules (the administrator, like the leader, may
+    correct any record)."""
+
+    form = SupportRecordForm
     list_display = ["date", "start_time", "school", "kind", "duration_minutes", "follow_up_needed"]
     list_filter = ["kind", "follow_up_needed", "date"]
     search_fields = ["school__name", "school__code", "what_was_done"]
-    autocomplete_fields = ["school", "request"]
+    autocomplete_fields = ["school"]
     filter_horizontal = ["staff", "topics"]
     date_hierarchy = "date"
-    readonly_fields = ["created_by", "created_at", "updated_at"]
+    readonly_fields = ["request", "created_by", "created_at", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # support is logged on the portal's page (it closes requests)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        user = request.user
+
+        class Checked(form_class):
+            def clean(self):
+                data = super().clean()
+                if self.errors or self.instance.pk is None:
+                    return data
+                if not services.record_may_edit(record=self.instance, user=user):
+                    raise forms.ValidationError(
+                        _(
+                            "You may edit your own records on the day you logged them; ask the leader."
+                        )
+                    )
+                try:
+                    services.check_staff(list(data.get("staff") or []))
+                except services.SupportError as exc:
+                    raise _form_refusal(exc, self) from None
+                return data
+
+        return Checked
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        # record_update saves the record, its staff and topics, and logs the change.
+        stored = SupportRecord.objects.get(pk=obj.pk)
+        services.record_update(by=request.user, record=stored, data=form.input())
+        form._changelog = None
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service saved the staff and topics
 
 
-class RequestEventInline(admin.TabularInline):
+class RequestEventInline(ReadOnlyInline):
     model = RequestEvent
-    extra = 0
-    readonly_fields = ["actor", "at", "from_status", "to_status", "note"]
-    can_delete = False
+    fields = ["by", "at", "from_status", "to_status", "note"]
+    readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
+
+class SupportRequestForm(forms.ModelForm):
+    note = forms.CharField(label=gettext_lazy("note"), required=False, max_length=300)
+
+    class Meta:
+        model = SupportRequest
+        fields = ["school", "scheduled_date", "scheduled_time", "assigned_staff"]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if self.instance.status not in (Status.REQUESTED, Status.SCHEDULED):
+            raise forms.ValidationError(_("A closed request cannot be changed."))
+        if not data.get("scheduled_date"):
+            raise forms.ValidationError({"scheduled_date": _("Give the date of the visit.")})
+        try:
+            services.check_staff(list(data.get("assigned_staff") or []))
+        except services.SupportError as exc:
+            raise forms.ValidationError({"assigned_staff": exc.message}) from None
+        return data
 
 
 @admin.register(SupportRequest)
-class SupportRequestAdmin(admin.ModelAdmin):
-    # State changes go through the portal's pages so that each one is logged; admin
-    # shows the request and its history but does not move it.
+class SupportRequestAdmin(ChangeLoggedAdmin):
+    """A request's date, staff or school is changed by scheduling it, exactly as the
+    request's page does; its status changes only on the portal's pages."""
+
+    form = SupportRequestForm
     list_display = ["id", "school", "kind", "status", "scheduled_date", "created_at"]
     list_filter = ["status", "kind"]
     search_fields = ["school__name", "school__code", "details"]
-    readonly_fields = ["status", "requested_by", "created_at", "closed_at"]
+    readonly_fields = [
+        "status",
+        "kind",
+        "topic",
+        "details",
+        "requested_by",
+        "created_at",
+        "closed_at",
+    ]
     autocomplete_fields = ["school"]
     filter_horizontal = ["assigned_staff"]
     inlines = [RequestEventInline]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # schools (or the leader) ask on the portal's page
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a request is cancelled, never deleted
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None or obj.status in (Status.REQUESTED, Status.SCHEDULED)
+
+    def save_model(self, request, obj, form, change):
+        stored = SupportRequest.objects.get(pk=obj.pk)
+        data = form.cleaned_data
+        services.request_schedule(
+            by=request.user,
+            request=stored,
+            staff=list(data["assigned_staff"]),
+            date=data["scheduled_date"],
+            time=data.get("scheduled_time"),
+            note=data.get("note") or "",
+            school=data["school"] if data["school"].pk != stored.school_id else None,
+        )
+        form._changelog = None
+
+    def save_related(self, request, form, formsets, change):
+        # request_schedule saved the staff (no form.save_m2m()). The timeline inline is
+        # read-only and saves nothing, but admin's change message reads what each
+        # formset saved, so the formsets must still go through save().
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ChangeLoggedAdmin):
+    """A campaign's plan is made on its page; admin corrects its name and details.
+    Its visits are requests, moved one by one."""
+
     list_display = ["name", "start", "end", "kind"]
-    filter_horizontal = ["schools", "staff"]
-    readonly_fields = ["created_by", "created_at"]
+    fields = ["name", "details", "start", "end", "kind", "topic", "schools", "staff"]
+    readonly_fields = ["start", "end", "kind", "topic", "schools", "staff", "created_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
-@admin.action(description=_("Send the chosen failed e-mails again"))
+@admin.action(description=gettext_lazy("Send the chosen failed e-mails again"))
 def send_again(modeladmin, request, queryset):
-    from support import services
-
-    count = services.notice_requeue(notice_ids=list(queryset.values_list("id", flat=True)))
+    count = services.emails_resend(
+        by=request.user, email_ids=list(queryset.values_list("id", flat=True))
+    )
     modeladmin.message_user(
         request, _("%(count)d e-mail(s) will be sent again.") % {"count": count}
     )
 
 
-@admin.register(RequestNotice)
-class RequestNoticeAdmin(admin.ModelAdmin):
+@admin.register(RequestEmail)
+class RequestEmailAdmin(ReadOnlyAdmin):
     list_display = [
         "recipient",
         "subject",
@@ -88,22 +226,9 @@ class RequestNoticeAdmin(admin.ModelAdmin):
         "last_error",
     ]
     list_filter = ["state"]
-    readonly_fields = [f.name for f in RequestNotice._meta.fields]
     actions = [send_again]
 
 
 @admin.register(CalendarFeedToken)
-class CalendarFeedTokenAdmin(admin.ModelAdmin):
+class CalendarFeedTokenAdmin(ReadOnlyAdmin):
     list_display = ["user", "created_at", "revoked_at", "last_used_at"]
-    readonly_fields = ["user", "digest", "created_at", "last_used_at"]
-
-
-@admin.register(SupportLogImport)
-class SupportLogImportAdmin(admin.ModelAdmin):
-    # Deleting a row here lets the same file be imported again (after its records were
-    # removed, for instance).
-    list_display = ["file_name", "rows", "created_by", "created_at"]
-    readonly_fields = ["sha256", "file_name", "rows", "created_by", "created_at"]
-
-    def has_add_permission(self, request):
-        return False

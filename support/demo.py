@@ -302,13 +302,13 @@ def _create_requests(*, staff: list[User], leader: User | None) -> int:
             # Back-dated so the open-requests page shows how long each school waited.
             created_at=timezone.now() - dt.timedelta(days=asked_ago),
         )
-        events = [RequestEvent(request=request, actor=requested_by, to_status=Status.REQUESTED)]
+        events = [RequestEvent(request=request, by=requested_by, to_status=Status.REQUESTED)]
         if status == Status.SCHEDULED:
             request.assigned_staff.set([staff[staff_index]])
             events.append(
                 RequestEvent(
                     request=request,
-                    actor=asker,
+                    by=asker,
                     from_status=Status.REQUESTED,
                     to_status=Status.SCHEDULED,
                 )

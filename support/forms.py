@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gigaportal.models import School
-from support import rules, selectors
+from support import selectors
 from support.models import Kind, Topic
 from support.services import RecordInput
 
@@ -142,14 +142,6 @@ class RequestForm(forms.Form):
             # so a forged value cannot reach another school.
             del self.fields["school"]
 
-    def clean(self):
-        data = super().clean()
-        today = timezone.localdate()
-        for name in ("preferred_date_1", "preferred_date_2", "preferred_date_3"):
-            if data.get(name) and data[name] < today:
-                self.add_error(name, _("Choose a date from today on."))
-        return data
-
     def preferred_dates(self) -> list:
         return [
             self.cleaned_data[name]
@@ -197,16 +189,3 @@ class CampaignForm(forms.Form):
     details = forms.CharField(
         label=_("details"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and start > end:
-            self.add_error("end", _("The period ends before it starts."))
-        elif start and end and (end - start).days + 1 > rules.MAX_CAMPAIGN_DAYS:
-            self.add_error(
-                "end",
-                _("A campaign period may be at most %(days)d days.")
-                % {"days": rules.MAX_CAMPAIGN_DAYS},
-            )
-        return data

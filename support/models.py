@@ -16,10 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gigaportal.models import School
+from gigaportal.outbox import OutboxItem
+from gigaportal.roles import CENTER_STAFF_ROLES
+from gigaportal.scope import ScopedQuerySet
 from support import rules
 
-# Who may be named as staff (rules.CENTER_STAFF_ROLES), for admin's choices too.
-CENTER_STAFF = {"role__in": sorted(rules.CENTER_STAFF_ROLES)}
+# Who may be named as staff (center staff: gigaportal.roles), for admin's choices too.
+CENTER_STAFF = {"role__in": sorted(CENTER_STAFF_ROLES)}
 
 
 class Kind(models.TextChoices):
@@ -73,7 +76,12 @@ class Campaign(models.Model):
     )
     details = models.TextField(_("details"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -134,6 +142,9 @@ class SupportRequest(models.Model):
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
+    school_path = "school"
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("support request")
@@ -167,16 +178,22 @@ class RequestEvent(models.Model):
     """Every state change of a request: who moved it, when, from what to what."""
 
     request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
+    # Null when the command line or the system made the change (see the change log).
+    by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     at = models.DateTimeField(_("when"), default=timezone.now)
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)
+
+    school_path = "request__school"
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]
@@ -214,11 +231,20 @@ class SupportRecord(models.Model):
         blank=True,
         related_name="records",
     )
+    # Null for records imported from the command line.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    school_path = "school"
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date", "-start_time", "-id"]
@@ -233,40 +259,26 @@ class SupportRecord(models.Model):
         return f"{self.date} {self.school} {self.get_kind_display()}"
 
 
-class RequestNotice(models.Model):
-    """Outbox of e-mails to schools, written in the transaction that scheduled the
-    visit and sent by a task after commit.
+class RequestEmail(OutboxItem):
+    """An e-mail to a school about its request (its visit is scheduled), written in
+    the transaction that scheduled the visit and sent after commit through the one
+    outbox (gigaportal.outbox): claimed before sending, marked sent only once the mail
+    server took it; a worker dying mid-send leaves it flagged for a person."""
 
-    A sender first claims the row (pending → sending, `claimed_at`, a conditional
-    update, so a second task finds it taken), and only after the mail server accepted
-    the message marks it sent (`sent_at`). A claim that never finished (the worker
-    died mid-send) is flagged failed for a person, as is a notice that failed
-    MAX_ATTEMPTS times; admin sends failed ones again."""
+    request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="emails")
+    recipient = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
 
-    class State(models.TextChoices):
-        PENDING = "pending", _("pending")
-        SENDING = "sending", _("sending")
-        SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
+    task_name = "support.tasks.send_request_emails"
+    max_attempts = 5
+    school_path = "request__school"
+    objects = ScopedQuerySet.as_manager()
 
-    request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="notices")
-    recipient = models.EmailField()
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    state = models.CharField(
-        _("status"), max_length=10, choices=State.choices, default=State.PENDING
-    )
-    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
-
-    class Meta:
+    class Meta(OutboxItem.Meta):
         ordering = ["created_at", "id"]
-        verbose_name = _("request notice")
-        verbose_name_plural = _("request notices")
-        indexes = [models.Index(fields=["state", "attempts", "id"], name="support_notice_due")]
+        verbose_name = _("e-mail to a school")
+        verbose_name_plural = _("e-mails to schools")
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.subject}"
@@ -300,24 +312,3 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({'revoked' if self.revoked_at else 'active'})"
-
-
-class SupportLogImport(models.Model):
-    """One imported support-log file, by the SHA-256 of its bytes: the same file
-    imported twice would double the committee's counts, so a repeat is refused."""
-
-    sha256 = models.CharField(max_length=64, unique=True)
-    file_name = models.CharField(_("file"), max_length=255, blank=True)
-    rows = models.PositiveIntegerField(_("rows"))
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("support log import")
-        verbose_name_plural = _("support log imports")
-
-    def __str__(self) -> str:
-        return f"{self.file_name or self.sha256[:12]} ({self.rows})"

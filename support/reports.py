@@ -1,18 +1,26 @@
-"""Support reports as pure functions: tallies and selector rows in, Reports out. The
-page, its chart, the CSV/Excel downloads and `manage.py support_report` all use
-these, so the numbers are the same everywhere."""
+"""Support reports. The first part shapes tables from tallies and selector rows (pure
+functions); the second registers the reports (gigaportal.reports), whose builders take
+the user and the period and read through support.selectors. The page, its chart, the
+CSV/Excel downloads, `manage.py support_report` and the committee pack all use these,
+so the numbers are the same everywhere."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import partial
 
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from gigaportal import selectors as portal_selectors
 from gigaportal.calendar import fiscal_year_label
-from gigaportal.reports import Report, ReportColumn
+from gigaportal.reports import Period, PeriodKind, Report, ReportColumn, ReportSpec, register
+from gigaportal.roles import ALL_ROLES
+from support import selectors
 from support.models import Kind
-from support.rules import KINDS, TermTally
+from support.rules import KINDS, TermTally, tally_by_term
 
 KIND_LABELS = dict(Kind.choices)
 
@@ -62,15 +70,6 @@ def terms_table(tally: TermTally, *, fiscal_year: int) -> Report:
         rows=rows,
         footer=footer,
     )
-
-
-def terms_chart_series(tally: TermTally) -> tuple[list[str], dict[str, list[int]]]:
-    groups = [term.label for term in tally.terms]
-    series = {
-        str(KIND_LABELS[kind.value]): [tally.count(term.number, kind) for term in tally.terms]
-        for kind in KINDS
-    }
-    return groups, series
 
 
 def _kind_columns() -> list[ReportColumn]:
@@ -154,8 +153,6 @@ def school_history(records: Sequence, *, school_name: str) -> Report:
 
 
 def open_requests(requests: Sequence, *, today: dt.date) -> Report:
-    from django.utils import timezone
-
     return Report(
         title=_("Open requests"),
         columns=[
@@ -182,3 +179,141 @@ def open_requests(requests: Sequence, *, today: dt.date) -> Report:
             for r in requests
         ],
     )
+
+
+# --- Registered reports ---------------------------------------------------------------
+
+
+def term_tally(*, user, fiscal_year: int) -> TermTally:
+    terms, day_counts = selectors.term_day_counts(user=user, fiscal_year=fiscal_year)
+    return tally_by_term(day_counts, terms)
+
+
+def _outside_terms_note(tally: TermTally) -> list[str]:
+    if not tally.outside_terms:
+        return []
+    return [
+        ngettext(
+            "%(n)s record falls between terms and is not counted above.",
+            "%(n)s records fall between terms and are not counted above.",
+            tally.outside_terms,
+        )
+        % {"n": tally.outside_terms}
+    ]
+
+
+def terms(*, user, period: Period) -> Report:
+    """The committee's table: kinds down, terms across, with totals."""
+    tally = term_tally(user=user, fiscal_year=period.fiscal_year)
+    report = terms_table(tally, fiscal_year=period.fiscal_year)
+    return report.with_context(notes=_outside_terms_note(tally))
+
+
+def terms_long_report(*, user, period: Period) -> Report:
+    """`term,kind,count`, as the command prints it."""
+    return terms_long(term_tally(user=user, fiscal_year=period.fiscal_year))
+
+
+def terms_chart(report: Report):
+    """Terms as groups, kinds as series: from the table's own rows."""
+    from gigaportal import charts
+
+    term_keys = [c for c in report.columns if c.key.startswith("term")]
+    groups = [str(c.label) for c in term_keys]
+    indexes = [report.keys.index(c.key) for c in term_keys]
+    series = {str(row[0]): [row[i] for i in indexes] for row in report.rows}
+    return charts.grouped_bar_chart(
+        title=str(report.title), groups=groups, series=series, ylabel=gettext("count")
+    )
+
+
+def schools(*, user, period: Period) -> Report:
+    rows = selectors.counts_by_school(user=user, fiscal_year=period.fiscal_year)
+    return by_school(rows, fiscal_year=period.fiscal_year)
+
+
+def staff(*, user, period: Period) -> Report:
+    rows = selectors.counts_by_staff(user=user, fiscal_year=period.fiscal_year)
+    return by_staff(rows, fiscal_year=period.fiscal_year)
+
+
+def topics(*, user, period: Period) -> Report:
+    rows = selectors.counts_by_topic(user=user, fiscal_year=period.fiscal_year)
+    return by_topic(rows, fiscal_year=period.fiscal_year)
+
+
+def waiting(*, user) -> Report:
+    report = open_requests(selectors.open_requests(user=user), today=timezone.localdate())
+    return report.with_context(
+        notes=[gettext("Days waiting are counted from the day the school asked until today.")]
+    )
+
+
+def history(*, user, school_pk: int) -> Report:
+    school = portal_selectors.school_get(user=user, pk=school_pk)
+    records = selectors.school_history(user=user, school_id=school.pk)
+    return school_history(records, school_name=school.name).with_context(scope=school.name)
+
+
+NAV = "support/_report_nav.html"
+# The reports of the support log's tabs: a fiscal year of records.
+fiscal_year_spec = partial(
+    ReportSpec, period=PeriodKind.FISCAL_YEAR, months=selectors.record_months, nav=NAV
+)
+TERMS = register(
+    fiscal_year_spec(
+        slug="support.terms",
+        title=_("Support by term"),
+        build=terms,
+        chart=terms_chart,
+        chart_url="support:report_terms_chart",
+        filename="support-terms",
+    )
+)
+TERMS_LONG = register(
+    fiscal_year_spec(
+        slug="support.terms_long", title=_("Support by term"), build=terms_long_report, nav=""
+    )
+)
+BY_SCHOOL = register(
+    fiscal_year_spec(
+        slug="support.schools",
+        title=_("Support by school"),
+        build=schools,
+        filename="support-by-school",
+    )
+)
+BY_STAFF = register(
+    fiscal_year_spec(
+        slug="support.staff",
+        title=_("Support by staff member"),
+        build=staff,
+        filename="support-by-staff",
+    )
+)
+BY_TOPIC = register(
+    fiscal_year_spec(
+        slug="support.topics",
+        title=_("Support by topic"),
+        build=topics,
+        filename="support-by-topic",
+    )
+)
+OPEN_REQUESTS = register(
+    ReportSpec(
+        slug="support.open_requests",
+        title=_("Open requests"),
+        build=waiting,
+        nav=NAV,
+        filename="support-open-requests",
+    )
+)
+SCHOOL_HISTORY = register(
+    ReportSpec(
+        slug="support.school_history",
+        title=_("Support history"),
+        build=history,
+        roles=ALL_ROLES,
+        filename="support-history",
+    )
+)

@@ -19,19 +19,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from gigaportal.calendar import Term, term_of
+from gigaportal.roles import LEADER_ROLES, STAFF_ROLES, Role
 
-# Role names as gigaportal.roles spells them; repeated as plain strings so this
-# module stays free of Django.
-SUPPORT = "support"
-LEADER = "leader"
-SCHOOL = "school"
-ADMIN = "admin"
-LEADER_ROLES = frozenset({LEADER, ADMIN})
-STAFF_ROLES = frozenset({SUPPORT, LEADER, ADMIN})
-# Who may be named as staff on a record, a visit or a campaign: the center's support
-# staff and its leader. A portal administrator may act (log, plan) but is not center
+# The roles and "center staff" come from gigaportal.roles, the one definition: who may
+# be named as staff on a record, a visit or a campaign is center staff (support staff
+# and the leader): a portal administrator may act (log, plan) but is not center
 # staff, so the committee's counts by staff member never include one.
-CENTER_STAFF_ROLES = frozenset({SUPPORT, LEADER})
+SUPPORT, SCHOOL = Role.SUPPORT, Role.SCHOOL
 
 
 class Kind(StrEnum):

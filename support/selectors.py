@@ -1,19 +1,19 @@
 """Reads for the support center. Every selector returning rows a user sees takes the
-user and narrows by gigaportal.scope; report selectors return plain rows in a fixed
-number of queries, whatever the number of records."""
+user and starts from the model's scope (`Model.objects.for_user(user)`); report
+selectors return plain rows in a fixed number of queries, whatever the number of
+records."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
-from gigaportal.calendar import Term
-from gigaportal.models import School, User
-from gigaportal.roles import STAFF_ROLES
-from gigaportal.scope import scope_queryset, scoped_get_or_404
+from gigaportal.calendar import Month, Term, fiscal_year_bounds
+from gigaportal.models import User
+from gigaportal.roles import CENTER_STAFF_ROLES, STAFF_ROLES
+from gigaportal.scope import sees_all_schools
 from gigaportal.selectors import terms_for_fiscal_year
 from support import rules
 from support.models import (
@@ -22,19 +22,14 @@ from support.models import (
     Status,
     SupportRecord,
     SupportRequest,
-    Topic,
 )
 
 
 def staff_list() -> QuerySet[User]:
     """Center staff who can be assigned and named on records, leader first."""
-    return User.objects.filter(is_active=True, role__in=rules.CENTER_STAFF_ROLES).order_by(
+    return User.objects.filter(is_active=True, role__in=CENTER_STAFF_ROLES).order_by(
         "-role", "username"
     )
-
-
-def topic_list() -> QuerySet[Topic]:
-    return Topic.objects.filter(is_active=True)
 
 
 # --- Records ----------------------------------------------------------------------------
@@ -42,7 +37,7 @@ def topic_list() -> QuerySet[Topic]:
 
 def _records(user) -> QuerySet[SupportRecord]:
     return (
-        scope_queryset(SupportRecord.objects.all(), user)
+        SupportRecord.objects.for_user(user)
         .select_related("school", "created_by", "request")
         .prefetch_related("staff", "topics")
     )
@@ -72,7 +67,7 @@ def record_list(
 
 
 def record_get(*, user, pk: int) -> SupportRecord:
-    return scoped_get_or_404(_records(user), user, pk=pk)
+    return _records(user).get_or_404(pk=pk)
 
 
 # --- Requests -----------------------------------------------------------------------------
@@ -80,7 +75,7 @@ def record_get(*, user, pk: int) -> SupportRecord:
 
 def _requests(user) -> QuerySet[SupportRequest]:
     return (
-        scope_queryset(SupportRequest.objects.all(), user)
+        SupportRequest.objects.for_user(user)
         .select_related("school", "topic", "requested_by", "campaign")
         .prefetch_related("assigned_staff")
     )
@@ -96,16 +91,13 @@ def request_list(*, user, status: str | None = None) -> QuerySet[SupportRequest]
 
 
 def request_get(*, user, pk: int) -> SupportRequest:
-    return scoped_get_or_404(
-        _requests(user).prefetch_related(
-            Prefetch("events", queryset=RequestEvent.objects.select_related("actor")),
-            Prefetch(
-                "records",
-                queryset=SupportRecord.objects.prefetch_related("staff"),
-            ),
-        ),
-        user,
-        pk=pk,
+    return (
+        _requests(user)
+        .prefetch_related(
+            Prefetch("events", queryset=RequestEvent.objects.select_related("by")),
+            Prefetch("records", queryset=SupportRecord.objects.prefetch_related("staff")),
+        )
+        .get_or_404(pk=pk)
     )
 
 
@@ -114,7 +106,8 @@ def request_open_for_logging(*, user, pk: int) -> SupportRequest | None:
     if user.role not in STAFF_ROLES:
         return None
     return (
-        SupportRequest.objects.select_related("school", "topic")
+        SupportRequest.objects.for_user(user)
+        .select_related("school", "topic")
         .filter(pk=pk, status__in=[Status.REQUESTED, Status.SCHEDULED])
         .first()
     )
@@ -155,7 +148,10 @@ def feed_visits(*, staff: User, since: dt.date) -> QuerySet[SupportRequest]:
     )
 
 
-def campaign_list() -> QuerySet[Campaign]:
+def campaign_list(*, user) -> QuerySet[Campaign]:
+    """Campaigns are the center's plans: its staff see them, schools do not."""
+    if not sees_all_schools(user):
+        return Campaign.objects.none()
     return (
         Campaign.objects.annotate(
             visit_count=Count("visits", distinct=True),
@@ -166,8 +162,15 @@ def campaign_list() -> QuerySet[Campaign]:
     )
 
 
-def campaign_get(*, pk: int) -> Campaign:
-    return get_object_or_404(Campaign.objects.select_related("topic", "created_by"), pk=pk)
+def campaign_get(*, user, pk: int) -> Campaign:
+    campaign = campaign_list(user=user).select_related("created_by").filter(pk=pk).first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+def campaign_visits(*, user, campaign: Campaign) -> QuerySet[SupportRequest]:
+    return _requests(user).filter(campaign=campaign).order_by("scheduled_date", "school__code")
 
 
 # --- Reports --------------------------------------------------------------------------------
@@ -179,7 +182,7 @@ def term_day_counts(*, user, fiscal_year: int) -> tuple[list[Term], list[rules.D
     first = min(t.start for t in terms)
     last = max(t.end for t in terms)
     rows = (
-        scope_queryset(SupportRecord.objects.all(), user)
+        SupportRecord.objects.for_user(user)
         .filter(date__gte=first, date__lte=last)
         .values("date", "kind")
         .annotate(n=Count("id"))
@@ -189,9 +192,8 @@ def term_day_counts(*, user, fiscal_year: int) -> tuple[list[Term], list[rules.D
 
 
 def _fiscal_records(user, fiscal_year: int) -> QuerySet[SupportRecord]:
-    return scope_queryset(SupportRecord.objects.all(), user).filter(
-        date__gte=dt.date(fiscal_year, 4, 1), date__lte=dt.date(fiscal_year + 1, 3, 31)
-    )
+    first, last = fiscal_year_bounds(fiscal_year)
+    return SupportRecord.objects.for_user(user).filter(date__gte=first, date__lte=last)
 
 
 def counts_by_school(*, user, fiscal_year: int) -> list[dict]:
@@ -231,31 +233,15 @@ def _kind_counts() -> dict:
     } | {"total": Count("id", distinct=True)}
 
 
-def school_history(*, user, school: School) -> QuerySet[SupportRecord]:
-    return record_list(user=user, school_id=school.pk)
-
-
-def school_get(*, user, pk: int) -> School:
-    return scoped_get_or_404(School.objects.all(), user, school_field="pk", pk=pk)
+def school_history(*, user, school_id: int) -> QuerySet[SupportRecord]:
+    return record_list(user=user, school_id=school_id)
 
 
 def open_requests(*, user) -> QuerySet[SupportRequest]:
     return request_list(user=user, status="open").order_by("created_at", "id")
 
 
-def default_fiscal_year(*, user) -> int:
-    """The year a report opens on: this fiscal year once it has records, else the
-    latest year that has some (early April, or a demo of past years)."""
-    from gigaportal.selectors import current_fiscal_year
-
-    current = current_fiscal_year()
-    years = fiscal_years_with_records(user=user)
-    past = [y for y in years if y < current]
-    return max(past) if past and current not in years else current
-
-
-def fiscal_years_with_records(*, user) -> list[int]:
-    dates: Iterable[dt.date] = scope_queryset(SupportRecord.objects.all(), user).dates(
-        "date", "month"
-    )
-    return sorted({d.year if d.month >= 4 else d.year - 1 for d in dates}, reverse=True)
+def record_months(*, user) -> list[Month]:
+    """The months with records the user may see, oldest first (the reports' periods)."""
+    days = SupportRecord.objects.for_user(user).dates("date", "month")
+    return [Month.of(day) for day in days]

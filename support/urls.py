@@ -1,5 +1,7 @@
 from django.urls import path
 
+from gigaportal.reports import ReportView
+from gigaportal.views import ImportView
 from support import views
 
 app_name = "support"
@@ -9,7 +11,7 @@ urlpatterns = [
     path("records/new/", views.record_create, name="record_create"),
     path("records/<int:pk>/", views.SupportRecordDetailView.as_view(), name="record_detail"),
     path("records/<int:pk>/edit/", views.record_edit, name="record_edit"),
-    path("records/import/", views.SupportLogImportView.as_view(), name="import"),
+    path("records/import/", ImportView.as_view(kind="support_log"), name="import"),
     path("requests/", views.SupportRequestListView.as_view(), name="request_list"),
     path("requests/new/", views.request_create, name="request_create"),
     path("requests/<int:pk>/", views.SupportRequestDetailView.as_view(), name="request_detail"),
@@ -21,17 +23,23 @@ urlpatterns = [
     path("calendar/", views.CalendarView.as_view(), name="calendar"),
     path("calendar/feed/", views.FeedSettingsView.as_view(), name="feed_settings"),
     path("calendar/feed/<str:token>.ics", views.feed, name="feed"),
-    path("reports/terms/", views.TermReportView.as_view(), name="report_terms"),
-    path("reports/terms/chart.png", views.TermChartView.as_view(), name="report_terms_chart"),
-    path("reports/schools/", views.CountsReportView.as_view(by="school"), name="report_schools"),
-    path("reports/staff/", views.CountsReportView.as_view(by="staff"), name="report_staff"),
-    path("reports/topics/", views.CountsReportView.as_view(by="topic"), name="report_topics"),
+    path("reports/terms/", ReportView.as_view(report="support.terms"), name="report_terms"),
+    path(
+        "reports/terms/chart.png",
+        ReportView.as_view(report="support.terms", output="chart"),
+        name="report_terms_chart",
+    ),
+    path("reports/schools/", ReportView.as_view(report="support.schools"), name="report_schools"),
+    path("reports/staff/", ReportView.as_view(report="support.staff"), name="report_staff"),
+    path("reports/topics/", ReportView.as_view(report="support.topics"), name="report_topics"),
     path(
         "reports/open-requests/",
-        views.OpenRequestsReportView.as_view(),
+        ReportView.as_view(report="support.open_requests"),
         name="report_open_requests",
     ),
     path(
-        "schools/<int:school_pk>/history/", views.SchoolHistoryView.as_view(), name="school_history"
+        "schools/<int:school_pk>/history/",
+        ReportView.as_view(report="support.school_history"),
+        name="school_history",
     ),
 ]

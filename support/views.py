@@ -13,35 +13,30 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 
-from gigaportal import charts
-from gigaportal.calendar import Month, fiscal_year_label
-from gigaportal.importing import CsvImportView
-from gigaportal.params import fiscal_year_param, int_param, month_param
+from gigaportal.calendar import Month
+from gigaportal.params import int_param, month_param
 from gigaportal.permissions import (
     AnyRoleMixin,
     StaffRequiredMixin,
     role_required,
     staff_required,
 )
-from gigaportal.reports import download_if_requested
 from gigaportal.roles import LEADER_ROLES, Role
-from gigaportal.selectors import current_fiscal_year
-from support import feeds, forms, reports, selectors, services
+from support import feeds, forms, selectors, services
 from support.models import Kind, Status
-from support.rules import Action, allowed_actions, tally_by_term
+from support.rules import Action
 
 SCHOOL_OR_LEADER = frozenset({Role.SCHOOL, *LEADER_ROLES})
 
 
-def _fiscal_year(request) -> int:
-    return fiscal_year_param(request.GET, "fiscal_year") or selectors.default_fiscal_year(
-        user=request.user
-    )
+def _refused(form, exc: services.SupportError) -> None:
+    """A service's refusal on the form: at its field when the form has it."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, str(exc.message))
 
 
 # --- Records -----------------------------------------------------------------------------
@@ -84,9 +79,9 @@ def record_create(request):
         form = forms.RecordForm(request.POST, **form_kwargs)
         if form.is_valid():
             try:
-                record = services.record_create(actor=user, data=form.to_input(), request=answering)
+                record = services.record_create(by=user, data=form.to_input(), request=answering)
             except services.SupportError as exc:
-                form.add_error(None, str(exc))
+                _refused(form, exc)
             else:
                 messages.success(
                     request, _("Saved: %(record)s") % {"record": _record_label(record)}
@@ -128,9 +123,9 @@ def record_edit(request, pk):
         form = forms.RecordForm(request.POST)
         if form.is_valid():
             try:
-                services.record_update(actor=request.user, record=record, data=form.to_input())
+                services.record_update(by=request.user, record=record, data=form.to_input())
             except services.SupportError as exc:
-                form.add_error(None, str(exc))
+                _refused(form, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("support:record_detail", pk=record.pk)
@@ -189,7 +184,7 @@ def request_create(request):
             data = form.cleaned_data
             try:
                 support_request = services.request_create(
-                    actor=user,
+                    by=user,
                     school=user.school if user.school_id else data["school"],
                     kind=data["kind"],
                     topic=data["topic"],
@@ -197,7 +192,7 @@ def request_create(request):
                     details=data["details"],
                 )
             except services.SupportError as exc:
-                form.add_error(None, str(exc))
+                _refused(form, exc)
             else:
                 messages.success(request, _("Your request was sent to the support center."))
                 return redirect("support:request_detail", pk=support_request.pk)
@@ -214,10 +209,7 @@ def request_create(request):
 class SupportRequestDetailView(AnyRoleMixin, View):
     def get(self, request, pk):
         support_request = selectors.request_get(user=request.user, pk=pk)
-        actions = allowed_actions(
-            request=services._request_facts(support_request),
-            actor=services.actor_of(request.user),
-        )
+        actions = services.request_allowed_actions(request=support_request, user=request.user)
         schedule_form = forms.ScheduleForm(
             initial={
                 "date": support_request.scheduled_date or support_request.preferred_date_1,
@@ -252,7 +244,7 @@ def request_schedule(request, pk):
     data = form.cleaned_data
     try:
         services.request_schedule(
-            actor=request.user,
+            by=request.user,
             request=support_request,
             staff=list(data["staff"]),
             date=data["date"],
@@ -273,7 +265,7 @@ def request_cancel(request, pk):
     form = forms.CancelForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        services.request_cancel(actor=request.user, request=support_request, note=note)
+        services.request_cancel(by=request.user, request=support_request, note=note)
     except services.SupportError as exc:
         messages.error(request, str(exc))
     else:
@@ -290,7 +282,7 @@ class CampaignListView(StaffRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return selectors.campaign_list()
+        return selectors.campaign_list(user=self.request.user)
 
 
 @role_required(LEADER_ROLES)
@@ -301,7 +293,7 @@ def campaign_create(request):
             data = form.cleaned_data
             try:
                 campaign = services.campaign_create(
-                    actor=request.user,
+                    by=request.user,
                     name=data["name"],
                     start=data["start"],
                     end=data["end"],
@@ -313,7 +305,7 @@ def campaign_create(request):
                     visits_per_staff_per_day=data["visits_per_staff_per_day"],
                 )
             except services.SupportError as exc:
-                form.add_error(None, str(exc))
+                _refused(form, exc)
             else:
                 messages.success(request, _("The campaign's visits are scheduled."))
                 return redirect("support:campaign_detail", pk=campaign.pk)
@@ -329,12 +321,8 @@ def campaign_create(request):
 
 class CampaignDetailView(StaffRequiredMixin, View):
     def get(self, request, pk):
-        campaign = selectors.campaign_get(pk=pk)
-        visits = (
-            selectors.request_list(user=request.user)
-            .filter(campaign=campaign)
-            .order_by("scheduled_date", "school__code")
-        )
+        campaign = selectors.campaign_get(user=request.user, pk=pk)
+        visits = selectors.campaign_visits(user=request.user, campaign=campaign)
         return render(
             request, "support/campaign_detail.html", {"campaign": campaign, "visits": visits}
         )
@@ -435,124 +423,3 @@ def feed(request, token):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     return response
-
-
-# --- Reports ------------------------------------------------------------------------------------------
-
-
-def _term_tally(request, year):
-    terms, day_counts = selectors.term_day_counts(user=request.user, fiscal_year=year)
-    return tally_by_term(day_counts, terms)
-
-
-class TermReportView(StaffRequiredMixin, View):
-    def get(self, request):
-        year = _fiscal_year(request)
-        tally = _term_tally(request, year)
-        report = reports.terms_table(tally, fiscal_year=year)
-        if response := download_if_requested(request, report, f"support-terms-{year}"):
-            return response
-        return render(
-            request,
-            "support/report_terms.html",
-            {
-                "report": report,
-                "year": year,
-                "years": _year_choices(request, year),
-                "outside_terms": tally.outside_terms,
-                "download_base": f"?fiscal_year={year}&",
-            },
-        )
-
-
-def _year_choices(request, year):
-    years = set(selectors.fiscal_years_with_records(user=request.user)) | {
-        year,
-        current_fiscal_year(),
-    }
-    return sorted(years, reverse=True)
-
-
-class TermChartView(StaffRequiredMixin, View):
-    def get(self, request):
-        year = _fiscal_year(request)
-        groups, series = reports.terms_chart_series(_term_tally(request, year))
-        title = _("Support by term, %(year)s") % {"year": fiscal_year_label(year)}
-        data = charts.cached_png(
-            ["support-terms", title, groups, series],
-            lambda: charts.grouped_bar_chart(
-                title=title, groups=groups, series=series, ylabel=_("count")
-            ),
-        )
-        return charts.png_response(data)
-
-
-class CountsReportView(StaffRequiredMixin, View):
-    by = "school"
-    titles = {
-        "school": gettext_lazy("Support by school"),
-        "staff": gettext_lazy("Support by staff member"),
-        "topic": gettext_lazy("Support by topic"),
-    }
-
-    def get(self, request):
-        year = _fiscal_year(request)
-        if self.by == "school":
-            report = reports.by_school(
-                selectors.counts_by_school(user=request.user, fiscal_year=year), fiscal_year=year
-            )
-        elif self.by == "staff":
-            report = reports.by_staff(
-                selectors.counts_by_staff(user=request.user, fiscal_year=year), fiscal_year=year
-            )
-        else:
-            report = reports.by_topic(
-                selectors.counts_by_topic(user=request.user, fiscal_year=year), fiscal_year=year
-            )
-        if response := download_if_requested(request, report, f"support-by-{self.by}-{year}"):
-            return response
-        return render(
-            request,
-            "support/report_counts.html",
-            {
-                "report": report,
-                "year": year,
-                "years": _year_choices(request, year),
-                "by": self.by,
-                "title": self.titles[self.by],
-                "download_base": f"?fiscal_year={year}&",
-            },
-        )
-
-
-class SchoolHistoryView(AnyRoleMixin, View):
-    def get(self, request, school_pk):
-        school = selectors.school_get(user=request.user, pk=school_pk)
-        records = selectors.school_history(user=request.user, school=school)
-        report = reports.school_history(records, school_name=school.name)
-        if response := download_if_requested(request, report, f"support-history-{school.code}"):
-            return response
-        return render(request, "support/school_history.html", {"school": school, "report": report})
-
-
-class OpenRequestsReportView(StaffRequiredMixin, View):
-    def get(self, request):
-        report = reports.open_requests(
-            selectors.open_requests(user=request.user), today=timezone.localdate()
-        )
-        if response := download_if_requested(request, report, "support-open-requests"):
-            return response
-        return render(request, "support/report_open_requests.html", {"report": report})
-
-
-class SupportLogImportView(CsvImportView):
-    title = gettext_lazy("Import the support log")
-    help_text = gettext_lazy(
-        "One row per piece of support. Staff by username or full name (several separated "
-        "by 、). Nothing is written if any row is wrong."
-    )
-    columns = services.IMPORT_COLUMNS
-    success_url_name = "support:record_list"
-
-    def run_import(self, upload, request):
-        return services.record_import(file=upload, actor=request.user)

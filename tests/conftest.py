@@ -108,6 +108,18 @@ def require_postgres(db):
 
 
 @pytest.fixture
+def eager_tasks():
+    """Tasks published during the test run at once, in this process, as the embedded
+    default (no broker) runs them; with REDIS_URL set they would wait in the queue."""
+    from gigaportal.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker consuming from the real Redis broker (REDIS_URL), in a
     thread of this process, writing to the test database."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import traceback
 from pathlib import Path
 
 import pytest
@@ -25,18 +26,31 @@ ROLE_USERS = {
 
 
 def _access_modules():
+    """Every app's declarations. One app's access.py that does not import (its code
+    mid-change) fails `test_every_access_module_imports` with its traceback instead of
+    stopping the collection of this file, so every other app's views are still walked."""
     root = Path(tests.__file__).parent
+    modules, broken = [], {}
     for info in pkgutil.iter_modules([str(root)]):
-        if info.ispkg:
-            try:
-                yield importlib.import_module(f"tests.{info.name}.access")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"tests.{info.name}.access":
-                    raise
+        if not info.ispkg:
+            continue
+        name = f"tests.{info.name}.access"
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                broken[name] = traceback.format_exc()
+        except Exception:
+            broken[name] = traceback.format_exc()
+    return modules, broken
 
 
-MODULES = list(_access_modules())
+MODULES, BROKEN = _access_modules()
 DECLARED: list[View] = [view for module in MODULES for view in module.VIEWS]
+
+
+def test_every_access_module_imports():
+    assert not BROKEN, "\n".join(f"{name}:\n{error}" for name, error in BROKEN.items())
 
 
 def _named_patterns(resolver=None, namespace="") -> set[str]:

@@ -1,12 +1,15 @@
+from django import forms
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from gigaportal.admin import ChangeLoggedAdmin, ReadOnlyAdmin, ReadOnlyInline
+from traffic import services
 from traffic.models import (
     Action,
     Case,
     CaseStep,
     Evaluation,
-    ImportJob,
     Line,
     MessageText,
     Policy,
@@ -14,47 +17,51 @@ from traffic.models import (
 )
 
 
-@admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
-    """Versions in force for an evaluated month keep their figures (Policy.clean)."""
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = Policy
+        fields = ["effective_from", "single_gb", "consecutive_gb", "gb_per_line", "note"]
 
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        # The instance takes the form's values only after clean(): check a copy.
+        candidate = Policy(
+            pk=self.instance.pk, **{name: data.get(name) for name in self.Meta.fields}
+        )
+        try:
+            services.policy_check(policy=candidate)
+        except services.PolicyRefused as exc:
+            field = exc.field if exc.field in self.fields else None
+            raise forms.ValidationError({field: exc.message} if field else exc.message) from None
+        return data
+
+
+@admin.register(Policy)
+class PolicyAdmin(ChangeLoggedAdmin):
+    """Versions in force for an evaluated month keep their figures: the form asks the
+    service (traffic.services.policy_check) and the service saves and logs."""
+
+    form = PolicyForm
     list_display = ["effective_from", "single_gb", "consecutive_gb", "gb_per_line", "note"]
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the evaluation service only: admin shows them, never edits them."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    def save_with_service(self, request, obj, form, change) -> bool:
+        services.policy_save(by=request.user, policy=obj)
+        return True
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+        # A version that decided a month is part of the record.
+        return obj is None or not Evaluation.objects.filter(policy=obj).exists()
 
 
 @admin.register(Line)
-class LineAdmin(admin.ModelAdmin):
+class LineAdmin(ChangeLoggedAdmin):
     list_display = ["number", "school"]
     list_filter = ["school__kind"]
     search_fields = ["number", "school__name", "school__code"]
     list_select_related = ["school"]
     raw_id_fields = ["school"]
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class CaseStepInline(ReadOnlyInline):
@@ -64,7 +71,7 @@ class CaseStepInline(ReadOnlyInline):
 
 class ActionInline(ReadOnlyInline):
     model = Action
-    fields = ["stage", "kind", "month", "status", "backend", "attempts", "sent_at", "last_error"]
+    fields = ["stage", "kind", "month", "state", "backend", "attempts", "sent_at", "last_error"]
 
 
 @admin.register(Case)
@@ -76,7 +83,7 @@ class CaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Evaluation)
-class EvaluationAdmin(admin.ModelAdmin):
+class EvaluationAdmin(ReadOnlyAdmin):
     list_display = [
         "month",
         "policy",
@@ -84,25 +91,30 @@ class EvaluationAdmin(admin.ModelAdmin):
         "escalated",
         "continued",
         "improved",
+        "evaluated_by",
         "evaluated_at",
     ]
 
 
 @admin.action(
-    description=_("Send again (after checking it was not received)"), permissions=["resend"]
+    description=gettext_lazy("Send again (after checking it was not received)"),
+    permissions=["resend"],
 )
 def send_again(modeladmin, request, queryset):
-    from traffic import services
-
-    services.actions_requeue(action_ids=list(queryset.values_list("id", flat=True)))
+    count = services.actions_resend(
+        by=request.user, action_ids=list(queryset.values_list("id", flat=True))
+    )
+    modeladmin.message_user(
+        request, _("%(count)d action(s) will be sent again.") % {"count": count}
+    )
 
 
 @admin.register(Action)
 class ActionAdmin(ReadOnlyAdmin):
     """The outbox: read-only; the one change a person makes is "send again"."""
 
-    list_display = ["case", "kind", "month", "status", "backend", "attempts", "sent_at"]
-    list_filter = ["status", "kind", "month"]
+    list_display = ["case", "kind", "month", "state", "backend", "attempts", "sent_at"]
+    list_filter = ["state", "kind", "month"]
     search_fields = ["case__line__number"]
     actions = [send_again]
 
@@ -111,19 +123,14 @@ class ActionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SchoolNotice)
-class SchoolNoticeAdmin(admin.ModelAdmin):
+class SchoolNoticeAdmin(ReadOnlyAdmin):
+    """A school's inbox: acknowledged by the school on its page, never here."""
+
     list_display = ["subject", "school", "created_at", "acknowledged_at", "acknowledged_by"]
     list_filter = ["acknowledged_at"]
     search_fields = ["subject", "school__name"]
-    raw_id_fields = ["action", "school", "acknowledged_by"]
 
 
 @admin.register(MessageText)
-class MessageTextAdmin(admin.ModelAdmin):
+class MessageTextAdmin(ChangeLoggedAdmin):
     list_display = ["kind", "subject", "updated_at"]
-
-
-@admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["original_name", "status", "rows", "created_by", "created_at", "finished_at"]
-    readonly_fields = ["errors", "months"]

@@ -24,8 +24,9 @@ from django.utils import timezone
 
 from gigaportal.calendar import Month, month_range
 from gigaportal.models import School
+from gigaportal.outbox import State
+from gigaportal.scope import COMMAND_LINE
 from traffic import services
-from traffic.importing import usage_load_rows
 from traffic.models import Action, MonthlyUsage, Policy
 
 YEAR = 2022
@@ -200,14 +201,17 @@ def load(*, stdout) -> None:
         .values_list("code", flat=True)
     )
     if not MonthlyUsage.objects.filter(month=MONTHS[0].first_day()).exists():
-        result = usage_load_rows(rows=usage_rows(codes))
-        stdout.write(f"traffic: {result.rows} usage rows for 2022, {result.lines_created} lines")
+        result = services.usage_load_rows(rows=usage_rows(codes))
+        stdout.write(
+            f"traffic: {result.created} usage rows for 2022, "
+            f"{result.details['lines_created']} lines"
+        )
     if not Policy.objects.exists():
-        services.policy_set(effective_from=POLICY_FROM, note="教育委員会 通信量対策（2022年9月〜）")
-    results = services.evaluate_pending_months(by="load_demo")
-    past = Action.objects.filter(
-        backend="", month__lt=dt.date(YEAR + 1, 1, 1), status=Action.Status.PENDING
-    )
+        services.policy_set(
+            by=COMMAND_LINE, effective_from=POLICY_FROM, note="教育委員会 通信量対策（2022年9月〜）"
+        )
+    results = services.evaluate_pending_months(by=COMMAND_LINE)
+    past = Action.objects.filter(backend="", month__lt=dt.date(YEAR + 1, 1, 1), state=State.PENDING)
     for month in {Month.of(day) for day in past.values_list("month", flat=True)}:
         sent = timezone.make_aware(
             dt.datetime.combine(month.next().first_day() + dt.timedelta(days=9), dt.time(10))

@@ -17,7 +17,7 @@ what it returns; this module never learns where the numbers come from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum, StrEnum
@@ -60,6 +60,16 @@ class Transition(StrEnum):
     IMPROVED = "improved"  # not triggered: the case closes
 
 
+STATUS_ORDER = ("stage1", "stage2", "stage3", "stage4", "improved")
+
+
+def status_of(transition: Transition, stage: Stage) -> str:
+    """The flow report's word for a step: stage1..stage4, or improved."""
+    if transition is Transition.IMPROVED:
+        return "improved"
+    return f"stage{int(stage)}"
+
+
 @dataclass(frozen=True)
 class Policy:
     """The thresholds in force from `effective_from` on (GB; both bounds inclusive)."""
@@ -96,9 +106,7 @@ class Step:
     @property
     def status(self) -> str:
         """The flow report's word: stage1..stage4 or improved."""
-        if self.transition is Transition.IMPROVED:
-            return "improved"
-        return f"stage{int(self.stage)}"
+        return status_of(self.transition, self.stage)
 
     @property
     def action(self) -> ActionKind | None:
@@ -177,40 +185,25 @@ def evaluate_month(
     return MonthOutcome(month, tuple(steps))
 
 
-def evaluate_months(
-    *,
-    months: Sequence[Month],
-    usage_by_month: Mapping[Month, Mapping[str, Decimal]],
-    policy: Policy,
-    open_cases: Mapping[str, OpenCase] | None = None,
-) -> list[MonthOutcome]:
-    """Runs the ladder over consecutive months, skipping those before the policy.
+@dataclass(frozen=True)
+class StepCount:
+    """How many cases of one cohort took one transition to one stage in one month."""
 
-    Months before the effective month still supply `previous` for the two-month
-    rule: August's usage counts towards a case opened in September.
-    """
-    outcomes: list[MonthOutcome] = []
-    cases = dict(open_cases or {})
-    for month in months:
-        if month < policy.effective_from:
-            continue
-        outcome = evaluate_month(
-            month=month,
-            usage=usage_by_month.get(month, {}),
-            previous=usage_by_month.get(month.previous(), {}),
-            open_cases=cases,
-            policy=policy,
-        )
-        outcomes.append(outcome)
-        cases = outcome.open_cases
-    return outcomes
+    cohort: Month
+    month: Month
+    transition: Transition
+    stage: Stage
+    count: int = 1
 
 
-def flow_counts(outcomes: Iterable[MonthOutcome]) -> dict[tuple[Month, Month, str], int]:
-    """(cohort, month, status) → count: the seed's cohort table, as numbers."""
+def flow_counts(steps: Iterable[StepCount]) -> list[tuple[Month, Month, str, int]]:
+    """The seed's cohort table as numbers: (cohort, month, status, count) for every
+    non-zero count, ordered by cohort, month and the ladder's order."""
     counts: dict[tuple[Month, Month, str], int] = {}
-    for outcome in outcomes:
-        for step in outcome.steps:
-            key = (step.cohort, outcome.month, step.status)
-            counts[key] = counts.get(key, 0) + 1
-    return counts
+    for step in steps:
+        key = (step.cohort, step.month, status_of(step.transition, step.stage))
+        counts[key] = counts.get(key, 0) + step.count
+    return sorted(
+        ((c, m, s, n) for (c, m, s), n in counts.items() if n),
+        key=lambda row: (row[0], row[1], STATUS_ORDER.index(row[2])),
+    )

@@ -12,16 +12,16 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gigaportal.calendar import Month
 from gigaportal.models import School
+from gigaportal.outbox import OutboxItem
+from gigaportal.scope import ScopedQuerySet
 from traffic import escalation
-
-MB_PER_GB = 1024
+from traffic.parsing import MB_PER_GB
 
 
 def month_of(day: dt.date) -> Month:
@@ -30,7 +30,9 @@ def month_of(day: dt.date) -> Month:
 
 class Policy(models.Model):
     """A version of the heavy-usage policy. The one in force for a month is the latest
-    whose effective month is not after it; earlier versions stay for the record."""
+    whose effective month is not after it; earlier versions stay for the record. The
+    rules for changing one (a used version keeps its figures) are in
+    traffic.services.policy_set, which admin calls too."""
 
     effective_from = models.DateField(
         _("effective from (month)"), unique=True, help_text=_("The first day of the month.")
@@ -58,46 +60,14 @@ class Policy(models.Model):
             models.CheckConstraint(
                 condition=Q(single_gb__gt=0, consecutive_gb__gt=0, gb_per_line__gt=0),
                 name="traffic_policy_positive",
+                violation_error_message=_(
+                    "The thresholds and the GB per line must be greater than 0."
+                ),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.effective_from:%Y-%m}〜 ({self.single_gb}/{self.consecutive_gb} GB)"
-
-    def clean(self) -> None:
-        """An effective month starts on its first day. A version in force for an
-        evaluated month keeps its figures (those months were decided with them), and
-        no version may newly take effect in an evaluated month."""
-        super().clean()
-        if self.effective_from is None:
-            return
-        if self.effective_from.day != 1:
-            raise ValidationError(
-                {"effective_from": _("The effective month must be given as its first day.")}
-            )
-        figures = ["effective_from", "single_gb", "consecutive_gb", "gb_per_line"]
-        before = Policy.objects.filter(pk=self.pk).values(*figures).first() if self.pk else None
-        changed = before and any(before[name] != getattr(self, name) for name in figures)
-        if changed and Evaluation.objects.filter(policy_id=self.pk).exists():
-            raise ValidationError(
-                _(
-                    "This version is in force for evaluated months: its effective month, "
-                    "thresholds and GB per line cannot be changed. Add a new version "
-                    "from a later month instead."
-                )
-            )
-        if (before is None or before["effective_from"] != self.effective_from) and (
-            Evaluation.objects.filter(month__gte=self.effective_from).exists()
-        ):
-            raise ValidationError(
-                {
-                    "effective_from": _(
-                        "Months from %(month)s on are already evaluated; a new policy must "
-                        "start later."
-                    )
-                    % {"month": f"{self.effective_from:%Y-%m}"}
-                }
-            )
 
     def as_rule(self) -> escalation.Policy:
         return escalation.Policy(
@@ -121,6 +91,9 @@ class Line(models.Model):
         blank=True,
         related_name="traffic_lines",
     )
+
+    school_path = "school"
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]
@@ -152,6 +125,9 @@ class MonthlyUsage(models.Model):
     )
     month = models.DateField(_("month"))
     usage_mb = models.DecimalField(_("usage (MB)"), max_digits=14, decimal_places=3)
+
+    school_path = "line__school"
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["month", "line"]
@@ -214,6 +190,9 @@ class Case(models.Model):
     stage = models.PositiveSmallIntegerField(_("step"), choices=STAGE_CHOICES)
     closed_month = models.DateField(_("improved in"), null=True, blank=True)
 
+    school_path = "line__school"
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-cohort", "line"]
         verbose_name = _("case")
@@ -257,6 +236,9 @@ class CaseStep(models.Model):
     stage = models.PositiveSmallIntegerField(_("step"), choices=STAGE_CHOICES)
     usage_mb = models.DecimalField(_("usage (MB)"), max_digits=14, decimal_places=3, default=0)
 
+    school_path = "case__line__school"
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["month"]
         verbose_name = _("case step")
@@ -288,15 +270,9 @@ ACTION_KIND_CHOICES = [
 ]
 
 
-class Action(models.Model):
-    """The outbox: one outgoing action per case and step, written in the evaluation's
-    transaction and sent afterwards by a task that claims it first."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
-        SENDING = "sending", _("sending")
-        SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
+class Action(OutboxItem):
+    """The outbox of the ladder: one outgoing action per case and step, written in the
+    evaluation's transaction and sent afterwards (gigaportal.outbox)."""
 
     case = models.ForeignKey(
         Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="actions"
@@ -304,18 +280,14 @@ class Action(models.Model):
     stage = models.PositiveSmallIntegerField(_("step"), choices=STAGE_CHOICES)
     kind = models.CharField(_("kind"), max_length=20, choices=ACTION_KIND_CHOICES)
     month = models.DateField(_("month"))
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
-    )
     backend = models.CharField(_("sent through"), max_length=20, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
-    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    class Meta:
+    task_name = "traffic.tasks.deliver_actions"
+    max_attempts = 6
+    school_path = "case__line__school"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta(OutboxItem.Meta):
         ordering = ["-month", "case"]
         verbose_name = _("outgoing action")
         verbose_name_plural = _("outgoing actions")
@@ -324,7 +296,6 @@ class Action(models.Model):
             # one row per case and step, whatever the number of evaluations or workers.
             models.UniqueConstraint(fields=["case", "stage"], name="traffic_one_action_a_step"),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="traffic_action_due")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.case}"
@@ -353,6 +324,9 @@ class SchoolNotice(models.Model):
         related_name="+",
     )
 
+    school_path = "school"
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("school notice")
@@ -378,50 +352,3 @@ class MessageText(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
-
-
-class ImportJob(models.Model):
-    """A large upload imported by a worker; the page polls its status."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-
-    file = models.FileField(_("file"), upload_to="traffic/imports/")
-    original_name = models.CharField(_("file name"), max_length=255)
-    size = models.PositiveBigIntegerField(_("size"), default=0)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
-    )
-    bytes_read = models.PositiveBigIntegerField(_("bytes read"), default=0)
-    rows = models.PositiveIntegerField(_("rows"), default=0)
-    months = models.JSONField(_("months"), default=list, blank=True)
-    errors = models.JSONField(_("errors"), default=list, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("usage import")
-        verbose_name_plural = _("usage imports")
-
-    def __str__(self) -> str:
-        return self.original_name
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        if not self.size:
-            return 0
-        return min(99, int(self.bytes_read * 100 / self.size))

@@ -1,6 +1,8 @@
-"""The traffic tables as pure functions: plain rows in, gigaportal.reports.Report out.
-The page, its chart, the CSV/Excel downloads and `manage.py traffic_report` all use
-these, so they show the same numbers."""
+"""The traffic reports. The first part shapes tables from plain rows (pure functions);
+the second registers the reports (gigaportal.reports), whose builders take the user
+and the period and read through traffic.selectors. The page, its chart, the CSV/Excel
+downloads, `manage.py traffic_report` and the committee pack all use these, so they
+show the same numbers."""
 
 from __future__ import annotations
 
@@ -8,12 +10,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from gigaportal.calendar import Month
-from gigaportal.reports import Report, ReportColumn
+from devices import selectors as device_selectors
+from gigaportal.calendar import Month, month_label
+from gigaportal.params import choice_param, int_param, month_param
+from gigaportal.reports import Period, PeriodKind, Report, ReportColumn, ReportSpec, register
+from gigaportal.roles import ALL_ROLES, STAFF_ROLES
+from gigaportal.scope import sees_all_schools
+from traffic import escalation, selectors
+from traffic.escalation import TABLET_ACTIONS
+from traffic.models import ACTION_KIND_CHOICES
+from traffic.parsing import MB_PER_GB
 
-MB_PER_GB = 1024
 STAGE_MARKS = {"stage1": "①", "stage2": "②", "stage3": "③", "stage4": "④"}
 
 
@@ -157,7 +167,7 @@ def mdm_csv_report(actions: Iterable, serials: Mapping[str, str] | None = None) 
                 a.case.line.school.code if a.case.line.school else "",
                 a.case.line.school.name if a.case.line.school else "",
                 a.stage,
-                a.status,
+                a.state,
             )
             for a in actions
         ],
@@ -186,3 +196,155 @@ def case_list_report(cases: Iterable) -> Report:
             for c in cases
         ],
     )
+
+
+# --- Registered reports ---------------------------------------------------------------
+
+
+def usage(*, user, period: Period) -> Report:
+    rows = selectors.usage_by_month(user=user, start=period.start, end=period.end)
+    capacity = selectors.gb_per_line_by_month(r.month for r in rows)
+    report = usage_report(usage_lines(rows, capacity))
+    notes = [
+        gettext(
+            "Usage against the pooled contract: lines × GB per line a month. Lines are "
+            "those with a row that month; rates are rounded half up."
+        )
+    ]
+    if not sees_all_schools(user):
+        notes.append(gettext("Only your school's lines are counted."))
+    return report.with_context(notes=notes)
+
+
+def usage_chart(report: Report):
+    from gigaportal import charts
+
+    rows = report.dicts()
+    return charts.bar_line_chart(
+        title=gettext("Monthly data usage"),
+        labels=[month_label(Month.parse(r["month"])) for r in rows],
+        bars=[r["total_gb"] for r in rows],
+        bar_label=gettext("usage (GB)"),
+        line=[r["usage_rate_pct"] for r in rows],
+        line_label=gettext("usage rate (%)"),
+        line_is_percent=True,
+    )
+
+
+def flow_long(*, user, period: Period) -> Report:
+    """`cohort_month,month,status,count`, as the command prints it."""
+    steps = selectors.step_counts(user=user, start=period.start, end=period.end)
+    return flow_report(escalation.flow_counts(steps))
+
+
+def flow(*, user, period: Period) -> Report:
+    """The committee's diagram as a table: cohorts down, months across."""
+    steps = selectors.step_counts(user=user, start=period.start, end=period.end)
+    return flow_matrix_report(escalation.flow_counts(steps), gettext("improved"))
+
+
+def cases_of_month(*, user, period: Period) -> Report:
+    return cases_report(selectors.case_steps_in_month(user=user, month=period.end))
+
+
+def case_list(*, user, school_id=None, stage=None, month=None) -> Report:
+    return case_list_report(
+        selectors.case_list(user=user, school_id=school_id, stage=stage, month=month)
+    )
+
+
+TABLET_KINDS = [(k, label) for k, label in ACTION_KIND_CHOICES if k in TABLET_ACTIONS]
+
+
+def mdm(*, user, period: Period, kind: str | None = None) -> Report:
+    """One tablet message's recipients, with each device's serial from the devices
+    inventory (the MDM console finds a tablet by its serial)."""
+    kind = kind or TABLET_KINDS[0][0]
+    actions = list(selectors.tablet_actions(user=user, month=period.end, kind=kind))
+    serials = device_selectors.serials_for_lines(
+        user=user, line_numbers=[a.case.line.number for a in actions]
+    )
+    return mdm_csv_report(actions, serials)
+
+
+def _case_filters():
+    return {
+        "school_id": lambda params: int_param(params, "school"),
+        "stage": lambda params: choice_param(params, "stage", {1, 2, 3, 4}, int),
+        "month": lambda params: month_param(params, "month"),
+    }
+
+
+USAGE = register(
+    ReportSpec(
+        slug="traffic.usage",
+        title=_("Monthly data usage"),
+        build=usage,
+        period=PeriodKind.RANGE,
+        months=selectors.usage_months,
+        roles=ALL_ROLES,
+        chart=usage_chart,
+        chart_url="traffic:usage_chart",
+        filename="traffic-usage",
+    )
+)
+FLOW = register(
+    ReportSpec(
+        slug="traffic.flow",
+        title=_("Heavy-usage response by cohort"),
+        build=flow,
+        period=PeriodKind.RANGE,
+        months=selectors.evaluated_months,
+        roles=ALL_ROLES,
+        template="traffic/flow.html",
+        filename="traffic-escalation-flow",
+    )
+)
+FLOW_LONG = register(
+    ReportSpec(
+        slug="traffic.flow_long",
+        title=_("Heavy-usage response by cohort"),
+        build=flow_long,
+        period=PeriodKind.RANGE,
+        months=selectors.evaluated_months,
+        roles=ALL_ROLES,
+    )
+)
+CASES_OF_MONTH = register(
+    ReportSpec(
+        slug="traffic.cases_of_month",
+        title=_("Cases evaluated in the month"),
+        build=cases_of_month,
+        period=PeriodKind.MONTH,
+        months=selectors.evaluated_months,
+        roles=ALL_ROLES,
+    )
+)
+CASE_LIST = register(
+    ReportSpec(
+        slug="traffic.cases",
+        title=_("Heavy-usage cases"),
+        build=case_list,
+        roles=ALL_ROLES,
+        filters=_case_filters(),
+        filename="traffic-cases",
+    )
+)
+MDM = register(
+    ReportSpec(
+        slug="traffic.mdm",
+        title=_("Tablet messages for the MDM"),
+        build=mdm,
+        period=PeriodKind.MONTH,
+        months=selectors.action_months,
+        roles=STAFF_ROLES,
+        filters={"kind": lambda params: choice_param(params, "kind", dict(TABLET_KINDS))},
+        controls="traffic/_mdm_controls.html",
+        options={"kinds": TABLET_KINDS},
+        description=_(
+            "Recipients of one tablet message, to paste into the MDM console when messages "
+            "are sent from there."
+        ),
+        filename="mdm",
+    )
+)

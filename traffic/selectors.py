@@ -1,6 +1,6 @@
 """Reads of the traffic app. Every function returning rows a person sees takes `user`
-and narrows through gigaportal.scope; management commands pass
-gigaportal.scope.COMMAND_LINE."""
+and starts from `Model.objects.for_user(user)` (gigaportal.scope); management commands
+pass gigaportal.scope.COMMAND_LINE."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from gigaportal.calendar import Month, month_range
-from gigaportal.scope import scope_queryset, scoped_get_or_404
+from gigaportal.calendar import Month
+from gigaportal.models import School
+from traffic.escalation import Stage, StepCount, Transition
 from traffic.models import Action, Case, CaseStep, Line, MonthlyUsage, Policy, SchoolNotice
 
 DEFAULT_GB_PER_LINE = Decimal(5)
@@ -26,9 +27,9 @@ class UsageMonth:
 
 def usage_by_month(*, user, start: Month, end: Month) -> list[UsageMonth]:
     """Total usage and the number of lines with a row, per month (the user's schools)."""
-    usage = scope_queryset(MonthlyUsage.objects.all(), user, school_field="line__school")
     rows = (
-        usage.filter(month__gte=start.first_day(), month__lte=end.first_day())
+        MonthlyUsage.objects.for_user(user)
+        .filter(month__gte=start.first_day(), month__lte=end.first_day())
         .values("month")
         .annotate(total=Sum("usage_mb"), lines=Count("id"))
         .order_by("month")
@@ -52,38 +53,43 @@ def gb_per_line_by_month(months: Iterable[Month]) -> dict[Month, Decimal]:
     return result
 
 
-def usage_month_span() -> tuple[Month, Month] | None:
-    days = MonthlyUsage.objects.order_by("month").values_list("month", flat=True)
-    first, last = days.first(), days.order_by("-month").first()
-    if first is None:
-        return None
-    return Month.of(first), Month.of(last)
+def usage_months(*, user) -> list[Month]:
+    """The months with usage rows (the same for every user: a month is imported for
+    the whole city at once), oldest first."""
+    days = MonthlyUsage.objects.order_by("month").values_list("month", flat=True).distinct()
+    return [Month.of(day) for day in days]
 
 
-def flow_counts(*, user, start: Month, end: Month) -> list[tuple[Month, Month, str, int]]:
-    """(cohort, month, status, count) for every non-zero count, in order."""
-    steps = scope_queryset(CaseStep.objects.all(), user, school_field="case__line__school")
+def evaluated_months(*, user) -> list[Month]:
+    days = CaseStep.objects.order_by("month").values_list("month", flat=True).distinct()
+    return [Month.of(day) for day in days]
+
+
+def step_counts(*, user, start: Month, end: Month) -> list[StepCount]:
+    """How many of the user's cases took each transition, by cohort and month."""
     rows = (
-        steps.filter(month__gte=start.first_day(), month__lte=end.first_day())
+        CaseStep.objects.for_user(user)
+        .filter(month__gte=start.first_day(), month__lte=end.first_day())
         .values("case__cohort", "month", "transition", "stage")
         .annotate(count=Count("id"))
+        .order_by()
     )
-    counts: dict[tuple[Month, Month, str], int] = {}
-    for row in rows:
-        status = "improved" if row["transition"] == "improved" else f"stage{row['stage']}"
-        key = (Month.of(row["case__cohort"]), Month.of(row["month"]), status)
-        counts[key] = counts.get(key, 0) + row["count"]
-    order = {"stage1": 1, "stage2": 2, "stage3": 3, "stage4": 4, "improved": 5}
-    return sorted(
-        ((c, m, s, n) for (c, m, s), n in counts.items()),
-        key=lambda r: (r[0], r[1], order[r[2]]),
-    )
+    return [
+        StepCount(
+            cohort=Month.of(r["case__cohort"]),
+            month=Month.of(r["month"]),
+            transition=Transition(r["transition"]),
+            stage=Stage(r["stage"]),
+            count=r["count"],
+        )
+        for r in rows
+    ]
 
 
-def case_steps_in_month(*, user, month: Month):
-    steps = scope_queryset(CaseStep.objects.all(), user, school_field="case__line__school")
+def case_steps_in_month(*, user, month: Month) -> QuerySet[CaseStep]:
     return (
-        steps.filter(month=month.first_day())
+        CaseStep.objects.for_user(user)
+        .filter(month=month.first_day())
         .select_related("case__line__school")
         .order_by("case__line__number", "case__cohort")
     )
@@ -91,10 +97,10 @@ def case_steps_in_month(*, user, month: Month):
 
 def case_list(
     *, user, school_id: int | None = None, stage: int | None = None, month: Month | None = None
-):
+) -> QuerySet[Case]:
     """Cases, newest cohort first. `month` keeps the cases evaluated in that month;
     `stage` the step reached (with month: the step that month)."""
-    cases = scope_queryset(Case.objects.all(), user, school_field="line__school")
+    cases = Case.objects.for_user(user)
     if school_id:
         cases = cases.filter(line__school_id=school_id)
     if month:
@@ -112,20 +118,28 @@ def case_list(
 
 
 def case_get(*, user, pk: int) -> Case:
-    return scoped_get_or_404(
-        Case.objects.select_related("line__school"), user, school_field="line__school", pk=pk
-    )
+    return Case.objects.for_user(user).select_related("line__school").get_or_404(pk=pk)
 
 
-def case_timeline(case: Case):
+def case_timeline(*, user, case: Case) -> dict:
     return {
-        "steps": list(case.steps.order_by("month")),
-        "actions": list(case.actions.select_related("notice").order_by("stage")),
+        "steps": list(CaseStep.objects.for_user(user).filter(case=case).order_by("month")),
+        "actions": list(
+            Action.objects.for_user(user)
+            .filter(case=case)
+            .select_related("notice")
+            .order_by("stage")
+        ),
     }
 
 
-def line_list(*, user, query: str = ""):
-    lines = scope_queryset(Line.objects.all(), user, school_field="school")
+def schools_with_lines(*, user) -> QuerySet[School]:
+    """The schools of the case list's filter: those with lines, within the scope."""
+    return School.objects.for_user(user).filter(traffic_lines__isnull=False).distinct()
+
+
+def line_list(*, user, query: str = "") -> QuerySet[Line]:
+    lines = Line.objects.for_user(user)
     if query:
         lines = lines.filter(Q(number__contains=query) | Q(school__name__contains=query))
     return (
@@ -136,63 +150,48 @@ def line_list(*, user, query: str = ""):
 
 
 def line_get(*, user, pk: int) -> Line:
-    return scoped_get_or_404(
-        Line.objects.select_related("school"), user, school_field="school", pk=pk
+    return Line.objects.for_user(user).select_related("school").get_or_404(pk=pk)
+
+
+def line_usage(*, user, line: Line) -> list[tuple]:
+    return list(
+        MonthlyUsage.objects.for_user(user)
+        .filter(line=line)
+        .order_by("month")
+        .values_list("month", "usage_mb")
     )
 
 
-def line_usage(line: Line):
-    return list(line.usages.order_by("month").values_list("month", "usage_mb"))
+def line_cases(*, user, line: Line) -> QuerySet[Case]:
+    return Case.objects.for_user(user).filter(line=line).order_by("-cohort")
 
 
-def notice_list(*, user, unacknowledged: bool = False):
-    notices = scope_queryset(SchoolNotice.objects.all(), user, school_field="school")
+def notice_list(*, user, unacknowledged: bool = False) -> QuerySet[SchoolNotice]:
+    notices = SchoolNotice.objects.for_user(user)
     if unacknowledged:
         notices = notices.filter(acknowledged_at__isnull=True)
     return notices.select_related("school", "acknowledged_by", "action__case__line")
 
 
 def notice_get(*, user, pk: int) -> SchoolNotice:
-    return scoped_get_or_404(
-        SchoolNotice.objects.select_related("school", "acknowledged_by", "action__case__line"),
-        user,
-        school_field="school",
-        pk=pk,
-    )
-
-
-def unacknowledged_count(*, user) -> int:
     return (
-        scope_queryset(SchoolNotice.objects.all(), user)
-        .filter(acknowledged_at__isnull=True)
-        .count()
+        SchoolNotice.objects.for_user(user)
+        .select_related("school", "acknowledged_by", "action__case__line")
+        .get_or_404(pk=pk)
     )
 
 
-def tablet_actions(*, user, month: Month, kind: str):
+def tablet_actions(*, user, month: Month, kind: str) -> QuerySet[Action]:
     """The lines of one tablet message (for the MDM console), the user's schools only."""
-    actions = scope_queryset(Action.objects.all(), user, school_field="case__line__school")
     return (
-        actions.filter(month=month.first_day(), kind=kind)
+        Action.objects.for_user(user)
+        .filter(month=month.first_day(), kind=kind)
         .select_related("case__line__school")
         .order_by("case__line__number")
     )
 
 
-def action_months() -> list[Month]:
-    return [
-        Month.of(d)
-        for d in Action.objects.order_by("-month").values_list("month", flat=True).distinct()
-    ]
-
-
-def evaluated_months_span() -> tuple[Month, Month] | None:
-    days = CaseStep.objects.order_by("month").values_list("month", flat=True)
-    first = days.first()
-    if first is None:
-        return None
-    return Month.of(first), Month.of(days.order_by("-month").first())
-
-
-def months_between(start: Month, end: Month) -> list[Month]:
-    return list(month_range(start, end))
+def action_months(*, user) -> list[Month]:
+    """Months with outgoing actions, oldest first."""
+    days = Action.objects.for_user(user).order_by("month").values_list("month", flat=True)
+    return [Month.of(d) for d in days.distinct()]

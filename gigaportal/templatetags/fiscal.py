@@ -88,3 +88,10 @@ def report_cells(row, columns):
             text = str(value)
         cells.append((text, column.numeric))
     return cells
+
+
+@register.filter
+def object_type(obj) -> str:
+    """{% url 'changes:object' obj|object_type obj.pk %}: 'devices.device'."""
+    meta = getattr(obj, "_meta", None)
+    return f"{meta.app_label}.{meta.model_name}" if meta else ""

@@ -83,27 +83,28 @@ VIEWS = [
         roles=STAFF,
         method="post",
         kwargs=lambda w: {"pk": w.fault_b.pk},
+        data=lambda w: {"reason": "not a fault"},
         ok_status=(302,),
     ),
     View("devices:import", roles=LEADERS),
     View("devices:import_events", roles=LEADERS),
-    View("devices:breakage", roles=STAFF, query="?year=2022"),
+    View("devices:breakage", roles=STAFF, query="?fy=2022"),
     View(
-        "devices:breakage", roles=STAFF, query="?year=2022&download=csv", id="devices:breakage[csv]"
+        "devices:breakage", roles=STAFF, query="?fy=2022&download=csv", id="devices:breakage[csv]"
     ),
     View(
         "devices:breakage",
         roles=STAFF,
-        query="?year=2022&download=xlsx",
+        query="?fy=2022&download=xlsx",
         id="devices:breakage[xlsx]",
     ),
     View(
         "devices:breakage_chart",
         roles=STAFF,
         kwargs=lambda w: {"model_pk": w.device_a.model_id},
-        query="?year=2022",
+        query="?fy=2022",
     ),
-    View("devices:rates", roles=STAFF, query="?year=2022", also_check=("?year=2022&download=csv",)),
-    View("devices:causes", roles=STAFF, query="?year=2022&download=csv"),
+    View("devices:rates", roles=STAFF, query="?fy=2022", also_check=("?fy=2022&download=csv",)),
+    View("devices:causes", roles=STAFF, query="?fy=2022&download=csv"),
     View("devices:forecast", roles=STAFF),
 ]

@@ -6,11 +6,15 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from devices import demo, selectors
 from devices.models import Device, DeviceEvent, DeviceModel
 from gigaportal import demo as portal_demo
 from gigaportal.calendar import Month
+from gigaportal.models import User
+from gigaportal.roles import Role
+from gigaportal.scope import COMMAND_LINE
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +67,15 @@ def test_the_totals_and_the_stock_at_deployment_match_the_papers(loaded):
         DeviceModel.objects.get(name="iPad"),
         DeviceModel.objects.get(name="Chromebook"),
     )
-    assert selectors.fiscal_year_incident_totals(2022) == {ipad.pk: 219, chromebook.pk: 24}
-    assert selectors.fiscal_year_incident_totals(2021) == {ipad.pk: 215, chromebook.pk: 2}
-    march = selectors.breakage_figures(start=Month(2022, 3), end=Month(2022, 3))
+    assert selectors.fiscal_year_incident_totals(user=COMMAND_LINE, year=2022) == {
+        ipad.pk: 219,
+        chromebook.pk: 24,
+    }
+    assert selectors.fiscal_year_incident_totals(user=COMMAND_LINE, year=2021) == {
+        ipad.pk: 215,
+        chromebook.pk: 2,
+    }
+    march = selectors.breakage_figures(user=COMMAND_LINE, start=Month(2022, 3), end=Month(2022, 3))
     assert {r.model: r.spares_remaining for r in march.rows}[ipad.pk] == 534
     # Deployed devices: the papers' 24,213 + 720, plus the spares now in their place.
     assert Device.objects.filter(model=ipad).count() == 24_213 + 750
@@ -88,8 +98,27 @@ def test_loading_the_demo_twice_changes_nothing(loaded):
 
 
 def test_the_forecast_of_the_demo_runs_to_december_2023(loaded):
-    by_name = {f.model.name: f.forecast for f in selectors.forecasts()}
+    by_name = {f.model.name: f.forecast for f in selectors.forecasts(user=COMMAND_LINE)}
     ipad = by_name["iPad"]
     assert ipad.as_of == Month(2022, 12) and ipad.spares == 315
     assert ipad.run_out_month == Month(2023, 12)
     assert by_name["Chromebook"].run_out_month is None  # repairs come back
+
+
+def test_the_fiscal_year_page_and_its_download_show_the_seeds_table(loaded, client):
+    client.force_login(User.objects.filter(role=Role.LEADER, is_active=True).first())
+    url = reverse("devices:breakage")
+    # An old link with ?year= lands on the same table under ?fy=.
+    old = client.get(url, {"year": 2022})
+    assert (old.status_code, old["Location"]) == (302, f"{url}?fy=2022")
+    response = client.get(url, {"fy": 2022, "download": "csv"})
+    assert response["Content-Disposition"] == 'attachment; filename="device-breakage-2022.csv"'
+    lines = response.content.decode("utf-8-sig").splitlines()
+    expected = [
+        f"{int(month[5:])}月,{n},{spares},{c},{CHROMEBOOK_SPARES}" for month, n, spares, c in SEED
+    ]
+    assert lines[1:10] == expected
+    assert lines[10].split(",")[1::2] == ["219", "24"]  # the year's totals
+    assert lines[11].startswith("令和3年度") and lines[11].split(",")[1::2] == ["215", "2"]
+    page = client.get(url, {"fy": 2022}).content.decode()
+    assert "令和4年度" in page and "315" in page

@@ -13,6 +13,7 @@ from django.utils import timezone
 from devices import selectors, services
 from devices.models import Device, DeviceEvent
 from gigaportal.calendar import Month
+from gigaportal.scope import COMMAND_LINE
 from gigaportal.tabular import TabularError
 from tests.devices.factories import make_device, make_device_model
 
@@ -38,7 +39,9 @@ def test_an_imported_event_dated_before_the_devices_recorded_events_is_refused(s
     assert message.startswith(("Row 2", "2行目")) and "2022-06-01" in message
     assert DeviceEvent.objects.count() == 2
     assert Device.objects.get(serial="X1").status == Device.Status.SPARE
-    figures = selectors.breakage_figures(start=Month(2022, 4), end=Month(2022, 7))
+    figures = selectors.breakage_figures(
+        user=COMMAND_LINE, start=Month(2022, 4), end=Month(2022, 7)
+    )
     assert [r.spares_remaining for r in figures.rows] == [0, 0, 1, 1]
 
 

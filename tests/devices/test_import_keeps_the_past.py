@@ -10,6 +10,7 @@ import pytest
 from devices import selectors, services
 from devices.models import Device
 from gigaportal.calendar import Month
+from gigaportal.scope import COMMAND_LINE
 from gigaportal.tabular import TabularError
 from tests.devices.factories import make_device, make_device_model, make_spares
 
@@ -21,7 +22,9 @@ def csv(text: str) -> io.BytesIO:
 
 
 def spares_by_month():
-    figures = selectors.breakage_figures(start=Month(2022, 4), end=Month(2022, 5))
+    figures = selectors.breakage_figures(
+        user=COMMAND_LINE, start=Month(2022, 4), end=Month(2022, 5)
+    )
     return [(r.model, r.spares_remaining) for r in figures.rows]
 
 

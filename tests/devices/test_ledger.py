@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 
 from devices.ledger import (
@@ -15,12 +16,17 @@ from devices.ledger import (
     forecast,
     monthly_consumption,
     per_thousand,
-    spare_counts,
 )
 from gigaportal.calendar import Month
 
 D = dt.date(2022, 4, 15)
 SCHOOL_A, SCHOOL_B = 1, 2
+
+
+def spare_counts(states) -> Counter:
+    """Devices in spare status by model (the database counts them in
+    devices.selectors; the pure rules only need it here)."""
+    return Counter(state.model for state in states if state.status == Status.SPARE)
 
 
 def stock(*, deployed=("D1", "D2"), spares=("S1", "S2"), model="ipad", school=SCHOOL_A):

@@ -1,4 +1,5 @@
-"""One report, many ways out (gigaportal/reports.py), and charts (gigaportal/charts.py)."""
+"""One report, many ways out (gigaportal/reports/tables.py, re-exported by the
+gigaportal.reports package), and charts (gigaportal/charts.py)."""
 
 from __future__ import annotations
 
@@ -148,6 +149,159 @@ def test_a_report_gives_its_rows_as_dicts_and_columns():
         "spares": 518,
         "rate": Decimal("0.07"),
     }
+
+
+def test_the_package_re_exports_the_tables_module():
+    from gigaportal import reports
+    from gigaportal.reports import tables, views
+
+    for name in ("Report", "ReportColumn", "csv_bytes", "xlsx_bytes", "text_table"):
+        assert getattr(reports, name) is getattr(tables, name)
+    assert reports.ReportView is views.ReportView  # loaded on first use
+    with pytest.raises(AttributeError):
+        reports.NoSuchThing  # noqa: B018
+
+
+def test_with_context_sets_period_scope_and_notes_and_keeps_the_rows():
+    from gigaportal.reports import Period
+
+    report = REPORT.with_context(period=Period.fiscal(2022), scope="All schools", notes=["rounded"])
+    assert (report.period.label, report.scope, list(report.notes)) == (
+        "令和4年度",
+        "All schools",
+        ["rounded"],
+    )
+    assert report.rows == REPORT.rows and report.footer == REPORT.footer
+    assert REPORT.period is None  # the original is unchanged (frozen)
+
+
+# --- Long to wide -------------------------------------------------------------------------
+
+LONG = Report(
+    title="cohorts",
+    columns=[
+        ReportColumn("cohort", "対象月"),
+        ReportColumn("month", "月"),
+        ReportColumn("status", "状態"),
+        ReportColumn("count", "件数", numeric=True),
+    ],
+    rows=[
+        ("2022-04", "2022-04", "①", 10),
+        ("2022-04", "2022-05", "①", 7),
+        ("2022-05", "2022-05", "①", 12),
+        ("2022-04", "2022-06", "①", 3),
+    ],
+    footer=[("計", "", "", 32)],
+)
+
+
+def test_pivot_makes_one_row_per_row_value_and_one_column_per_column_value():
+    wide = LONG.pivot(row="cohort", column="month", value="count")
+    assert wide.keys == ["cohort", "2022-04", "2022-05", "2022-06"]
+    assert [c.label for c in wide.columns] == ["対象月", "2022-04", "2022-05", "2022-06"]
+    assert [c.numeric for c in wide.columns] == [False, True, True, True]
+    assert [list(row) for row in wide.rows] == [
+        ["2022-04", 10, 7, 3],
+        ["2022-05", 0, 12, 0],  # no row for a pair: `empty`
+    ]
+    assert wide.title == "cohorts"
+    assert list(wide.footer) == []  # a long footer means nothing in the wide table
+
+
+def test_pivot_takes_column_order_and_labels_and_appends_unlisted_values():
+    wide = LONG.pivot(
+        row="cohort",
+        column="month",
+        value="count",
+        columns=[("2022-06", "6月"), ("2022-05", "5月"), ("2022-07", "7月")],
+        row_label="開始月",
+        empty=None,
+        title="推移",
+    )
+    assert wide.keys == ["cohort", "2022-06", "2022-05", "2022-07", "2022-04"]
+    assert [c.label for c in wide.columns] == ["開始月", "6月", "5月", "7月", "2022-04"]
+    assert [list(row) for row in wide.rows] == [
+        ["2022-04", 3, 7, None, 10],
+        ["2022-05", None, 12, None, None],
+    ]
+    assert wide.title == "推移"
+    # The wide table goes out like any other report.
+    assert render_for_command(wide, "csv").splitlines()[1] == "2022-04,3,7,,10"
+
+
+def test_pivot_keeps_the_last_value_of_a_repeated_pair_and_non_numeric_values():
+    report = Report(
+        title="t",
+        columns=[ReportColumn("r", "r"), ReportColumn("c", "c"), ReportColumn("v", "v")],
+        rows=[("a", 1, "x"), ("a", 1, "y"), ("b", 2, "z")],
+    )
+    wide = report.pivot(row="r", column="c", value="v", empty="")
+    assert wide.keys == ["r", "1", "2"]
+    assert [c.numeric for c in wide.columns] == [False, False, False]
+    assert [list(row) for row in wide.rows] == [["a", "y", ""], ["b", "", "z"]]
+
+
+def test_pivot_of_no_rows_is_an_empty_table_with_the_given_columns():
+    empty = Report(title="t", columns=LONG.columns, rows=[])
+    wide = empty.pivot(row="cohort", column="month", value="count", columns=[("2022-04", "4月")])
+    assert wide.keys == ["cohort", "2022-04"]
+    assert list(wide.rows) == []
+
+
+# --- Several reports, one workbook ----------------------------------------------------------
+
+
+def _sheets(data: bytes) -> dict[str, list[list]]:
+    workbook = load_workbook(io.BytesIO(data))
+    return {
+        sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)]
+        for sheet in workbook.worksheets
+    }
+
+
+def test_several_reports_make_one_workbook_with_a_sheet_each_in_order():
+    other = Report(title="学期別 支援件数", columns=[ReportColumn("n", "件数")], rows=[[5], [6]])
+    data = xlsx_bytes(REPORT, other, LONG.pivot(row="cohort", column="month", value="count"))
+    sheets = _sheets(data)
+    assert list(sheets) == ["2022_09 破損状況", "学期別 支援件数", "cohorts"]
+    assert sheets["学期別 支援件数"] == [["件数"], [5], [6]]
+    assert sheets["2022_09 破損状況"][-1] == ["合計", 59, None, None]
+    assert sheets["cohorts"][0] == ["対象月", "2022-04", "2022-05", "2022-06"]
+
+
+def test_sheet_names_stay_unique_for_equal_titles_whatever_their_length_or_case():
+    def titled(title):
+        return Report(title=title, columns=[ReportColumn("x", "x")], rows=[[title]])
+
+    long = "月別通信量" * 10
+    reports = [
+        titled("Usage"),
+        titled("Usage"),
+        titled("usage"),  # Excel compares sheet names case-insensitively
+        titled(long),
+        titled(long),
+        titled(""),
+        titled(""),
+        titled("a/b"),
+        titled("a_b"),
+    ]
+    names = list(_sheets(xlsx_bytes(*reports)))
+    assert names == [
+        "Usage",
+        "Usage (2)",
+        "usage (3)",
+        long[:31],
+        long[:27] + " (2)",
+        "report",
+        "report (2)",
+        "a_b",
+        "a_b (2)",
+    ]
+    assert len({name.lower() for name in names}) == len(names)
+    assert all(len(name) <= 31 for name in names)
+    # Each sheet holds its own report's rows.
+    sheets = _sheets(xlsx_bytes(*reports))
+    assert sheets["usage (3)"] == [["x"], ["usage"]]
 
 
 # --- Charts ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
 
-from gigaportal.models import School
+from gigaportal.models import ImportBatch, School
 from gigaportal.tabular import TabularError
 from tests.factories import make_school
 
@@ -82,7 +82,8 @@ def existing_school(db):
 
 @pytest.mark.django_db
 def test_it_creates_schools_of_every_kind_from_a_japanese_csv(tmp_path, capsys):
-    call_command("import_schools", write(tmp_path, GOOD.encode("cp932")))
+    with translation.override("en"):  # the command speaks the active language
+        call_command("import_schools", write(tmp_path, GOOD.encode("cp932")))
     assert snapshot() == [
         ("E101", "青葉小学校", "elementary", "aoba@schools.example.jp"),
         ("H101", "市立高等学校", "high", "h101@schools.example.jp"),
@@ -94,16 +95,37 @@ def test_it_creates_schools_of_every_kind_from_a_japanese_csv(tmp_path, capsys):
 
 
 @pytest.mark.django_db
-def test_importing_the_same_file_twice_updates_instead_of_duplicating(tmp_path, capsys):
+def test_importing_the_same_file_twice_changes_nothing_the_second_time(tmp_path, capsys):
     path = write(tmp_path, GOOD.encode())
     call_command("import_schools", path)
     first = snapshot()
     ids = dict(School.objects.values_list("code", "id"))
+    # A school edited since the import keeps its edit: the same file again is a no-op,
+    # not a re-application that would undo it.
+    School.objects.filter(code="J101").update(email="j101@schools.example.jp")
     capsys.readouterr()
-    call_command("import_schools", path)
-    assert "0 schools created, 5 updated" in capsys.readouterr().out
-    assert snapshot() == first
+    with translation.override("en"):
+        call_command("import_schools", path)
+    out = capsys.readouterr().out
+    assert "This file was already imported on " in out
+    assert "nothing was changed." in out
+    assert snapshot() == [
+        row if row[0] != "J101" else (*row[:3], "j101@schools.example.jp") for row in first
+    ]
     assert dict(School.objects.values_list("code", "id")) == ids
+
+
+@pytest.mark.django_db
+def test_a_changed_file_updates_by_code_instead_of_duplicating(tmp_path, capsys):
+    call_command("import_schools", write(tmp_path, GOOD.encode()))
+    ids = dict(School.objects.values_list("code", "id"))
+    capsys.readouterr()
+    changed = GOOD.replace("市立高等学校", "市立南高等学校")
+    with translation.override("en"):
+        call_command("import_schools", write(tmp_path, changed.encode("cp932"), name="v2.csv"))
+    assert "0 schools created, 5 updated" in capsys.readouterr().out
+    assert dict(School.objects.values_list("code", "id")) == ids
+    assert School.objects.get(code="H101").name == "市立南高等学校"
 
 
 @pytest.mark.django_db
@@ -173,10 +195,20 @@ def test_the_command_exits_non_zero_and_prints_the_errors(tmp_path):
     url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     if db["ENGINE"] != "django.db.backends.postgresql":
         # SQLite's test database lives in this process's memory; the refused file is
-        # never written, so the subprocess may use an empty file of its own.
+        # never written, so the subprocess may use a database file of its own.
         url = f"sqlite:///{tmp_path / 'unused.sqlite3'}"
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false"}
     env.setdefault("SECRET_KEY", "test-only-not-secret")
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        # The refused file's batch is recorded (as failed), so the tables must exist.
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     result = subprocess.run(
         [
             sys.executable,
@@ -239,11 +271,12 @@ def test_the_leader_imports_a_cp932_file_and_is_sent_to_the_list(client, leader)
     with translation.override("ja"):
         from django.utils.translation import gettext
 
-        message = gettext("Imported: %(created)s new, %(updated)s updated.") % {
+        message = gettext("%(created)s schools created, %(updated)s updated.") % {
             "created": 5,
             "updated": 0,
         }
     assert message in page
+    assert message != "5 schools created, 0 updated.", "the page must be in Japanese"
 
 
 @pytest.mark.parametrize("case", sorted(set(BAD_FILES) - {"empty"}))
@@ -297,15 +330,25 @@ def _escaped(text: str) -> str:
     return escape(text)
 
 
-def test_a_large_upload_streamed_to_disk_is_read_to_its_last_row(client, leader, settings):
-    # Past FILE_UPLOAD_MAX_MEMORY_SIZE Django hands the view a temporary file on disk.
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_large_upload_streamed_to_disk_is_read_to_its_last_row(
+    client, leader, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    # Past FILE_UPLOAD_MAX_MEMORY_SIZE Django hands the view a temporary file on disk,
+    # and the page hands it to a worker (here run in-process once the upload commits).
+    settings.MEDIA_ROOT = tmp_path
     rows = "".join(f"E{n:06d},学校{n},小学校\n" for n in range(120_000))
     data = ("学校コード,学校名,校種\n" + rows + "X1,最後の学校,大学\n").encode("cp932")
     assert len(data) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
     client.force_login(leader)
-    with translation.override("en"):
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         response = upload(client, data, **{"accept-language": "en"})
-    assert response.status_code == 400
-    assert len(response.context["errors"]) == 1
-    assert response.context["errors"][0].startswith("Row 120002, column 校種:")
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    assert response.url == reverse("imports:detail", args=[batch.pk])
+    assert batch.status == ImportBatch.Status.FAILED
+    assert len(batch.errors) == 1
+    assert batch.errors[0].startswith("Row 120002, column 校種:")
     assert not School.objects.exists()
+    page = client.get(response.url, headers={"accept-language": "en"}).content.decode()
+    assert "Row 120002, column 校種:" in page

@@ -1,9 +1,13 @@
-"""Who reaches which school's rows (gigaportal/scope.py) and who opens which page
-(gigaportal/permissions.py, the admin site)."""
+"""Who reaches which school's rows (gigaportal/scope.py: `Model.objects.for_user(user)`
+and `.get_or_404`) and who opens which page (gigaportal/permissions.py, the admin
+site)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
@@ -12,64 +16,142 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from gigaportal import selectors
-from gigaportal.models import School, User
-from gigaportal.permissions import leader_required, role_required, staff_required
-from gigaportal.roles import Role
-from gigaportal.scope import may_see_school, scope_queryset, scoped_get_or_404, sees_all_schools
+from gigaportal.models import ObjectChange, School, User
+from gigaportal.permissions import role_required, staff_required
+from gigaportal.roles import LEADER_ROLES, Role
+from gigaportal.scope import (
+    COMMAND_LINE,
+    SYSTEM,
+    ScopedQuerySet,
+    school_of,
+    sees_all_schools,
+)
 from tests.factories import PASSWORD, make_school, make_user
+from traffic.models import Line, MonthlyUsage
 
 pytestmark = pytest.mark.django_db
+
+STAFF = ("support_staff", "leader", "admin")
 
 
 def codes(queryset):
     return sorted(queryset.values_list("code", flat=True))
 
 
-def test_center_staff_see_every_school_and_a_school_user_only_their_own(cast, school_a, school_b):
-    schools = School.objects.all()
-    for who in ("support_staff", "leader", "admin"):
-        assert codes(scope_queryset(schools, cast[who], school_field="pk")) == ["A001", "B001"]
-        assert sees_all_schools(cast[who])
-    assert codes(scope_queryset(schools, cast["school_a_user"], school_field="pk")) == ["A001"]
-    assert codes(scope_queryset(schools, cast["school_b_user"], school_field="pk")) == ["B001"]
-    assert not sees_all_schools(cast["school_a_user"])
+@pytest.fixture
+def lines(school_a, school_b):
+    """Rows one and two steps away from their school (Line.school, MonthlyUsage's
+    line__school), and a line no school has yet."""
+    a = Line.objects.create(number="070-0000-0001", school=school_a)
+    b = Line.objects.create(number="070-0000-0002", school=school_b)
+    Line.objects.create(number="070-0000-0009", school=None)
+    for line in (a, b):
+        MonthlyUsage.objects.create(line=line, month=dt.date(2022, 9, 1), usage_mb=1024)
+    return a, b
 
 
-def test_scope_follows_a_lookup_path_to_the_school(cast, school_a, school_b):
-    # Users carry a school too: scope them through "school" like any school-owned row.
-    users = User.objects.filter(role=Role.SCHOOL)
-    scoped = scope_queryset(users, cast["school_a_user"], school_field="school")
-    assert list(scoped.values_list("username", flat=True)) == ["school_a_user"]
+def numbers(queryset):
+    return sorted(queryset.values_list("number", flat=True))
 
 
-def test_anonymous_and_inactive_users_reach_nothing(cast, school_a, school_b):
-    schools = School.objects.all()
-    assert codes(scope_queryset(schools, AnonymousUser(), school_field="pk")) == []
-    for who in ("support_staff", "school_a_user", "admin"):
+def usage_numbers(queryset):
+    return sorted(queryset.values_list("line__number", flat=True))
+
+
+def test_center_staff_and_admins_see_every_school(cast, school_a, school_b, lines):
+    for who in STAFF:
+        user = cast[who]
+        assert sees_all_schools(user), who
+        assert school_of(user) is None, who
+        assert codes(School.objects.for_user(user)) == ["A001", "B001"], who
+        assert len(Line.objects.for_user(user)) == 3, who
+        assert len(MonthlyUsage.objects.for_user(user)) == 2, who
+
+
+def test_a_school_user_sees_only_their_own_school_along_every_path(cast, school_a, school_b, lines):
+    for who, code, number in [
+        ("school_a_user", "A001", "070-0000-0001"),
+        ("school_b_user", "B001", "070-0000-0002"),
+    ]:
+        user = cast[who]
+        assert not sees_all_schools(user)
+        assert school_of(user) == School.objects.get(code=code).pk
+        assert codes(School.objects.for_user(user)) == [code]  # school_path "pk"
+        assert numbers(Line.objects.for_user(user)) == [number]  # "school"
+        assert usage_numbers(MonthlyUsage.objects.for_user(user)) == [number]  # "line__school"
+
+
+def test_the_scope_composes_with_other_filters(cast, school_a, school_b, lines):
+    user = cast["school_a_user"]
+    assert not Line.objects.filter(number="070-0000-0002").for_user(user).exists()
+    assert Line.objects.for_user(user).filter(number="070-0000-0001").exists()
+    # A row of no school is nobody's but staff's.
+    assert not Line.objects.for_user(user).filter(school__isnull=True).exists()
+
+
+def test_anonymous_and_inactive_users_reach_nothing(cast, school_a, school_b, lines):
+    anonymous = AnonymousUser()
+    assert codes(School.objects.for_user(anonymous)) == []
+    assert not Line.objects.for_user(anonymous).exists()
+    assert school_of(anonymous) is None
+    for who in ("support_staff", "leader", "school_a_user", "admin"):
         user = cast[who]
         user.is_active = False
-        assert codes(scope_queryset(schools, user, school_field="pk")) == [], who
-        assert not may_see_school(user, school_a.pk), who
+        assert codes(School.objects.for_user(user)) == [], who
+        assert not MonthlyUsage.objects.for_user(user).exists(), who
         assert not sees_all_schools(user), who
+        assert school_of(user) is None, who
+        with pytest.raises(Http404):
+            School.objects.for_user(user).get_or_404(pk=school_a.pk)
 
 
-def test_may_see_school_answers_for_one_school(cast, school_a, school_b):
-    assert may_see_school(cast["school_a_user"], school_a.pk)
-    assert not may_see_school(cast["school_a_user"], school_b.pk)
-    assert not may_see_school(cast["school_a_user"], None)
-    assert may_see_school(cast["support_staff"], school_b.pk)
-    assert not may_see_school(AnonymousUser(), school_a.pk)
+def test_the_command_line_and_the_system_see_every_school(school_a, school_b, lines):
+    for operator in (COMMAND_LINE, SYSTEM):
+        assert sees_all_schools(operator)
+        assert school_of(operator) is None
+        assert codes(School.objects.for_user(operator)) == ["A001", "B001"]
+        assert len(MonthlyUsage.objects.for_user(operator)) == 2
+        assert School.objects.for_user(operator).get_or_404(pk=school_b.pk) == school_b
+    assert (repr(COMMAND_LINE), repr(SYSTEM)) == ("COMMAND_LINE", "SYSTEM")
+    # Neither is anybody's account.
+    assert COMMAND_LINE.pk is None and SYSTEM.pk is None
 
 
-def test_scoped_get_or_404_hides_another_schools_object(cast, school_a, school_b):
-    schools = School.objects.all()
+def test_get_or_404_hides_another_schools_object(cast, school_a, school_b, lines):
+    line_a, line_b = lines
     user = cast["school_a_user"]
-    assert scoped_get_or_404(schools, user, school_field="pk", pk=school_a.pk) == school_a
+    assert School.objects.for_user(user).get_or_404(pk=school_a.pk) == school_a
+    assert Line.objects.for_user(user).get_or_404(pk=line_a.pk) == line_a
     with pytest.raises(Http404):
-        scoped_get_or_404(schools, user, school_field="pk", pk=school_b.pk)
+        School.objects.for_user(user).get_or_404(pk=school_b.pk)
     with pytest.raises(Http404):
-        scoped_get_or_404(schools, user, school_field="pk", pk="not-a-number")
-    assert scoped_get_or_404(schools, cast["leader"], school_field="pk", pk=school_b.pk) == school_b
+        Line.objects.for_user(user).get_or_404(pk=line_b.pk)
+    with pytest.raises(Http404):
+        MonthlyUsage.objects.for_user(user).get_or_404(line=line_b)
+    # A malformed id is a 404 too, never a 500.
+    with pytest.raises(Http404):
+        School.objects.for_user(user).get_or_404(pk="not-a-number")
+    for who in STAFF:
+        assert School.objects.for_user(cast[who]).get_or_404(pk=school_b.pk) == school_b
+        assert Line.objects.for_user(cast[who]).get_or_404(pk=line_b.pk) == line_b
+    with pytest.raises(Http404):
+        School.objects.for_user(cast["leader"]).get_or_404(pk=10**9)
+
+
+def test_every_scoped_model_names_a_path_to_its_school(cast, school_a):
+    """A model with the scoped manager and no (or a wrong) school_path would fail at
+    the first page that reads it: each one's scope compiles to a query here."""
+    scoped = [
+        model
+        for model in apps.get_models()
+        if isinstance(model._default_manager.all(), ScopedQuerySet)
+    ]
+    assert {School, ObjectChange, Line, MonthlyUsage} <= set(scoped)
+    for model in scoped:
+        path = getattr(model, "school_path", "")
+        assert path, f"{model.__name__} has no school_path"
+        for who in ("school_a_user", "leader"):
+            list(model.objects.for_user(cast[who])[:1])  # runs: the path resolves
 
 
 def test_a_school_user_without_a_school_cannot_exist():
@@ -156,7 +238,7 @@ def test_role_required_sends_anonymous_users_to_login_and_refuses_other_roles(ca
 
 def test_staff_and_leader_decorators_follow_the_role_sets(cast):
     view = staff_required(lambda request: HttpResponse("ok"))
-    lead = leader_required(lambda request: HttpResponse("ok"))
+    lead = role_required(LEADER_ROLES)(lambda request: HttpResponse("ok"))
     for who in ("support_staff", "leader", "admin"):
         assert _call(view, cast[who]).status_code == 200
     with pytest.raises(PermissionDenied):

@@ -27,7 +27,6 @@ from gigaportal.tabular import (
     parse_email,
     parse_int,
     parse_month,
-    read_all,
 )
 
 COLUMNS = (
@@ -49,8 +48,8 @@ def csv_file(text: str, encoding: str = "utf-8") -> io.BytesIO:
 
 
 def rows_of(binary, columns=COLUMNS):
-    reader, rows = read_all(binary, columns)
-    return reader, [(row.number, row.cells) for row in rows]
+    reader = TableReader(binary, columns)
+    return reader, [(row.number, row.cells) for row in reader]
 
 
 def messages_of(excinfo) -> list[str]:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import TestCase
 from django.utils import translation
 
 from gigaportal.models import User
@@ -34,7 +35,11 @@ def write(tmp_path, text: str, encoding="utf-8") -> str:
 
 
 def run(path: str, capsys) -> tuple[str, str]:
-    call_command("import_users", path)
+    # The set-password links go once the import has committed (they must point at
+    # accounts that exist): run the test transaction's on-commit callbacks.
+    # The messages checked are the English msgids.
+    with translation.override("en"), TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("import_users", path)
     captured = capsys.readouterr()
     return captured.out, captured.err
 
@@ -118,6 +123,7 @@ def test_new_users_have_no_usable_password_and_nothing_printed_holds_a_secret(
 ):
     out, err = run(write(tmp_path, JAPANESE_FILE), capsys)
     assert all(not user.has_usable_password() for user in User.objects.all())
+    assert len(mailoutbox) == 5
     printed = out + err
     for message in mailoutbox:
         link = _link_in(message.body)

@@ -99,10 +99,10 @@ VIEWS = [
     View(
         "support:report_terms",
         roles=STAFF,
-        query="?fiscal_year=2022",
-        also_check=("?fiscal_year=2022&download=csv",),
+        query="?fy=2022",
+        also_check=("?fy=2022&download=csv",),
     ),
-    View("support:report_terms_chart", roles=STAFF, query="?fiscal_year=2022"),
+    View("support:report_terms_chart", roles=STAFF, query="?fy=2022"),
     View(
         "support:report_schools",
         roles=STAFF,

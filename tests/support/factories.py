@@ -52,5 +52,5 @@ def make_request(
         **extra,
     )
     request.assigned_staff.set(staff)
-    RequestEvent.objects.create(request=request, actor=requested_by, to_status=status)
+    RequestEvent.objects.create(request=request, by=requested_by, to_status=status)
     return request

@@ -11,7 +11,7 @@ from django.utils.translation import override
 
 from gigaportal.tabular import TabularError
 from support import forms, services
-from support.models import Campaign, RequestNotice, SupportRecord
+from support.models import Campaign, RequestEmail, SupportRecord
 from support.services import RecordInput, SupportError
 from tests.support.factories import make_request
 
@@ -25,7 +25,7 @@ def test_the_forms_offer_exactly_the_staff_the_services_accept(cast, school_a, l
         try:
             with override("ja"):
                 services.record_create(
-                    actor=leader,
+                    by=leader,
                     data=RecordInput(
                         date=timezone.localdate(), school=school_a, kind="visit", staff=[person]
                     ),
@@ -41,7 +41,7 @@ def test_an_administrator_named_as_staff_is_refused_with_a_clear_message(
 ):
     with override("ja"), pytest.raises(SupportError, match="管理者"):
         services.record_create(
-            actor=leader,
+            by=leader,
             data=RecordInput(
                 date=timezone.localdate(),
                 school=school_a,
@@ -52,11 +52,11 @@ def test_an_administrator_named_as_staff_is_refused_with_a_clear_message(
     request = make_request(school=school_a, requested_by=school_a_user)
     with override("ja"), pytest.raises(SupportError, match="管理者"):
         services.request_schedule(
-            actor=leader, request=request, staff=[admin], date=dt.date(2030, 6, 3)
+            by=leader, request=request, staff=[admin], date=dt.date(2030, 6, 3)
         )
     with override("ja"), pytest.raises(SupportError, match="管理者"):
         services.campaign_create(
-            actor=leader,
+            by=leader,
             name="iPadOS更新",
             start=dt.date(2030, 8, 1),
             end=dt.date(2030, 8, 30),
@@ -67,7 +67,7 @@ def test_an_administrator_named_as_staff_is_refused_with_a_clear_message(
         )
     assert not SupportRecord.objects.exists()
     assert not Campaign.objects.exists()
-    assert not RequestNotice.objects.exists()
+    assert not RequestEmail.objects.exists()
     request.refresh_from_db()
     assert request.status == "requested"
 
@@ -75,7 +75,7 @@ def test_an_administrator_named_as_staff_is_refused_with_a_clear_message(
 def test_the_import_says_an_administrator_is_not_center_staff(leader, admin, school_a):
     text = "日付,学校コード,区分,担当\n2022-04-12,A001,訪問支援,管理者 山本\n"
     with override("ja"), pytest.raises(TabularError) as refused:
-        services.record_import(file=io.BytesIO(text.encode()), actor=leader)
+        services.record_import(file=io.BytesIO(text.encode()), by=leader)
     assert "2行目" in str(refused.value)
     assert "管理者であり" in str(refused.value)
     assert not SupportRecord.objects.exists()

@@ -5,7 +5,10 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils.translation import override
 
+from gigaportal import imports
+from gigaportal.models import ImportBatch, ObjectChange
 from support.models import SupportRecord
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +85,7 @@ def test_the_command_imports_and_refuses_a_bad_file_whole(tmp_path, staff, schoo
     good.write_bytes(GOOD.encode("utf-8-sig"))
     out = io.StringIO()
     call_command("import_support_log", str(good), stdout=out)
-    assert "3 support records imported" in out.getvalue()
+    assert "支援記録を 3 件取り込みました" in out.getvalue()
     bad = tmp_path / "bad.csv"
     bad.write_text("date,school_code,kind,staff\n2022-04-01,A001,visit,nobody\n", encoding="utf-8")
     with pytest.raises(CommandError, match="nothing changed"):
@@ -100,7 +103,7 @@ def test_the_import_writes_in_a_fixed_number_of_queries(
     )
     text = "date,school_code,kind,staff,topic,note\n" + rows * 20
     with django_assert_max_num_queries(12):
-        result = record_import(file=io.BytesIO(text.encode()), actor=staff[1])
+        result = record_import(file=io.BytesIO(text.encode()), by=staff[1])
     assert result.created == 560
 
 
@@ -110,23 +113,42 @@ def test_only_the_leader_may_import(client, support_staff):
     assert not SupportRecord.objects.exists()
 
 
-def test_the_same_log_imported_twice_is_refused_and_counts_once(
+def test_the_same_log_imported_twice_changes_nothing_and_says_it_was_already_imported(
     client, staff, school_a, school_b, tmp_path
 ):
     client.force_login(staff[1])
     assert upload(client, GOOD).status_code == 302
+    first = ImportBatch.objects.get(kind="support_log")
+    assert (first.status, first.created) == (ImportBatch.Status.DONE, 3)
     again = upload(client, GOOD)
-    assert again.status_code == 400
-    page = again.content.decode()
-    assert "既に取り込まれています" in page
-    assert "二重" in page
+    assert again.status_code == 302  # not a refusal: a batch that changed nothing
+    second = ImportBatch.objects.filter(kind="support_log").order_by("pk").last()
+    assert second.pk != first.pk
+    assert second.status == ImportBatch.Status.UNCHANGED
+    assert (second.created, second.updated, second.errors) == (0, 0, [])
+    assert second.details["same_as"]["batch"] == first.pk
+    assert second.details["same_as"]["by"] == "高橋 美咲"
+    message = imports.describe(second)
+    with override("en"):
+        assert "already imported" in imports.describe(second)
+        assert "nothing was changed" in imports.describe(second)
+    assert "高橋 美咲" in message
+    page = client.get(again.url).content.decode()
+    assert message in page
     assert SupportRecord.objects.count() == 3
-    # The command refuses it too.
+    # Only the batch that applied is in the change log.
+    assert ObjectChange.objects.filter(action=ObjectChange.Action.IMPORT).count() == 1
+    # The command does the same: a no-op that says so, not an error.
     path = tmp_path / "log.csv"
     path.write_bytes(GOOD.encode("utf-8"))
-    with pytest.raises(CommandError, match="既に取り込まれています"):
-        call_command("import_support_log", str(path))
+    out = io.StringIO()
+    call_command("import_support_log", str(path), stdout=out)
+    third = ImportBatch.objects.filter(kind="support_log").order_by("pk").last()
+    assert third.status == ImportBatch.Status.UNCHANGED
+    assert third.details["same_as"]["batch"] == first.pk
+    assert imports.describe(third) in out.getvalue()
     assert SupportRecord.objects.count() == 3
+    assert ObjectChange.objects.filter(action=ObjectChange.Action.IMPORT).count() == 1
 
 
 def test_rows_already_recorded_are_row_errors_even_in_another_file(

@@ -124,16 +124,27 @@ def test_the_term_report_shows_the_kinds_by_term_table(client, leader, support_s
     ]:
         make_record(school=school_a, staff=support_staff, kind=kind, date=day)
     client.force_login(leader)
-    response = client.get(reverse("support:report_terms") + "?fiscal_year=2022")
+    response = client.get(reverse("support:report_terms") + "?fy=2022")
     report = response.context["report"]
     assert [c.key for c in report.columns] == ["kind", "term1", "term2", "term3", "total"]
     assert [list(r[1:]) for r in report.rows] == [[0, 1, 0, 1], [1, 1, 0, 2], [0, 0, 1, 1]]
     text = response.content.decode()
     assert "訪問支援" in text and "1学期" in text and "令和4年度" in text
-    csv = client.get(reverse("support:report_terms") + "?fiscal_year=2022&download=csv")
+    csv = client.get(reverse("support:report_terms") + "?fy=2022&download=csv")
     assert csv.content.decode("utf-8-sig").splitlines()[0] == "区分,1学期,2学期,3学期,合計"
-    chart = client.get(reverse("support:report_terms_chart") + "?fiscal_year=2022")
+    chart = client.get(reverse("support:report_terms_chart") + "?fy=2022")
     assert chart["Content-Type"] == "image/png" and chart.content[:4] == b"\x89PNG"
+
+
+def test_an_old_fiscal_year_link_redirects_to_the_fy_parameter(client, leader):
+    client.force_login(leader)
+    url = reverse("support:report_terms")
+    response = client.get(url + "?fiscal_year=2022&download=csv")
+    assert response.status_code == 302
+    path, _, query = response.url.partition("?")
+    assert path == url
+    assert sorted(query.split("&")) == ["download=csv", "fy=2022"]
+    assert client.get(response.url)["Content-Type"].startswith("text/csv")
 
 
 @pytest.mark.parametrize(
@@ -161,7 +172,7 @@ def test_pages_read_in_a_fixed_number_of_queries(
             record.topics.set([topic("updates"), topic("faults")])
             make_request(school=school, requested_by=leader, status=Status.SCHEDULED, staff=[staff])
 
-    url = reverse(url_name) + "?fiscal_year=2022&status=all"
+    url = reverse(url_name) + "?fy=2022&status=all"
     client.force_login(leader)
     add_rows(2)
     client.get(url)  # warm the session and the translation caches

@@ -1,10 +1,11 @@
 """Who may open each traffic page (see tests/access.py)."""
 
 from gigaportal.calendar import Month
+from gigaportal.models import ImportBatch
 from tests.access import EVERYONE, LEADERS, SCHOOL, STAFF, View
 from tests.traffic.factories import make_line, make_policy, set_usage
 from traffic import services
-from traffic.models import ImportJob, SchoolNotice
+from traffic.models import SchoolNotice
 
 SEP, OCT = Month(2022, 9), Month(2022, 10)
 B_LINE = "070-8888-0001"
@@ -31,8 +32,15 @@ def build(world):
     world.case_b = world.lines_b[0].cases.get()
     world.notice_a = SchoolNotice.objects.get(school=world.school_a)
     world.notice_b = SchoolNotice.objects.filter(school=world.school_b).first()
-    world.job = ImportJob.objects.create(
-        original_name="usage.csv", size=10, status=ImportJob.Status.DONE, rows=3
+    # A usage file imported in the background: its batch pages (gigaportal.imports).
+    world.usage_batch = ImportBatch.objects.create(
+        kind="traffic_usage",
+        file_name="usage.csv",
+        size=10,
+        status=ImportBatch.Status.DONE,
+        created=3,
+        by=world.leader,
+        by_name=world.leader.display_name,
     )
 
 
@@ -88,8 +96,19 @@ VIEWS = [
         ok_status=(302,),
     ),
     View("traffic:import", roles=LEADERS),
-    View("traffic:import_job", roles=LEADERS, kwargs=a(lambda w: w.job)),
-    View("traffic:import_job_status", roles=LEADERS, kwargs=a(lambda w: w.job)),
+    # The pages of a large upload's batch (were traffic:import_job and its status).
+    View(
+        "imports:detail",
+        roles=LEADERS,
+        kwargs=a(lambda w: w.usage_batch),
+        id="imports:detail[traffic_usage]",
+    ),
+    View(
+        "imports:status",
+        roles=LEADERS,
+        kwargs=a(lambda w: w.usage_batch),
+        id="imports:status[traffic_usage]",
+    ),
     View(
         "traffic:mdm_csv",
         roles=STAFF,

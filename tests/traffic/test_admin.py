@@ -6,6 +6,7 @@ import pytest
 from django.utils import translation
 
 from gigaportal.calendar import Month
+from gigaportal.outbox import State
 from tests.traffic.factories import make_line, make_policy, set_usage
 from traffic import services
 from traffic.models import Action, Case, Policy
@@ -47,16 +48,16 @@ def test_a_case_is_shown_but_cannot_be_changed_added_or_deleted(admin_client, ev
 def test_an_action_is_read_only_but_can_be_sent_again(admin_client, evaluated):
     action = Action.objects.get()
     url = f"/admin/traffic/action/{action.pk}/change/"
-    assert admin_client.post(url, {"status": "sent"}).status_code == 403
-    assert Action.objects.get().status == Action.Status.PENDING
-    Action.objects.update(status=Action.Status.FAILED)
+    assert admin_client.post(url, {"state": "sent"}).status_code == 403
+    assert Action.objects.get().state == State.PENDING
+    Action.objects.update(state=State.FAILED)
     response = admin_client.post(
         "/admin/traffic/action/",
         {"action": "send_again", "_selected_action": [action.pk]},
         follow=True,
     )
     assert response.status_code == 200
-    assert Action.objects.get().status == Action.Status.PENDING
+    assert Action.objects.get().state == State.PENDING
 
 
 def _policy_form(policy, **changes):

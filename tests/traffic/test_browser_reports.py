@@ -18,7 +18,7 @@ def test_the_leader_sees_the_seeds_usage_table_chart_and_cohort_flow(page):
     page.goto("/traffic/?from=2022-01&to=2022-12")
     table = page.get_by_test_id("report-table").inner_text()
     assert "57,563" in table and "124,665" in table and "通信量(GB)" in table
-    chart = page.get_by_test_id("usage-chart")
+    chart = page.get_by_test_id("report-chart")
     assert chart.evaluate("img => img.complete && img.naturalWidth > 0")
     screenshot(page, "traffic-usage")
 

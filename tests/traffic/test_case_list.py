@@ -2,11 +2,14 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from gigaportal.calendar import Month
+from gigaportal.outbox import State
 from gigaportal.scope import COMMAND_LINE
 from tests.traffic.factories import make_line, make_policy, set_usage
 from traffic import selectors, services
+from traffic.models import Action
 
 pytestmark = pytest.mark.django_db
 SEP, OCT, NOV = Month(2022, 9), Month(2022, 10), Month(2022, 11)
@@ -46,3 +49,19 @@ def test_the_filtered_download_lists_the_case_improved_later(client, leader, imp
     )
     assert response.status_code == 200
     assert improved.number in response.content.decode("utf-8-sig")
+
+
+def test_the_case_page_shows_the_state_of_each_outgoing_action(client, leader, school_a):
+    make_policy()
+    line = make_line(school=school_a)
+    set_usage(line, SEP, 250)
+    services.evaluation_run(month=SEP)
+    action = Action.objects.get()
+    Action.objects.filter(pk=action.pk).update(state=State.SENT)
+    action.refresh_from_db()
+    client.force_login(leader)
+    response = client.get(reverse("traffic:case_detail", args=[action.case_id]))
+    assert response.status_code == 200
+    with translation.override("ja"):
+        label = str(action.get_state_display())
+    assert f"<td>{label}</td>" in response.content.decode()

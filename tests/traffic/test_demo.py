@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from gigaportal import demo as gigaportal_demo
+from gigaportal.outbox import State
 from traffic import demo
 from traffic.models import Action, Case, CaseStep, Line, MonthlyUsage, SchoolNotice
 
@@ -68,7 +69,7 @@ def test_the_demo_prints_the_seeds_tables_and_a_second_load_changes_nothing():
     assert not Line.objects.filter(school__code="H001").exists()
     assert not Line.objects.filter(school__isnull=True).exists()
     # The history went out in 2022: nothing is waiting to be sent.
-    assert not Action.objects.exclude(status=Action.Status.SENT).exists()
+    assert not Action.objects.exclude(state=State.SENT).exists()
     before = counts()
     demo.load(stdout=io.StringIO())
     assert counts() == before

@@ -5,17 +5,19 @@ from decimal import Decimal
 import pytest
 
 from gigaportal.calendar import Month
+from tests.traffic.ladder import evaluate_months, step_counts
 from traffic.escalation import (
     ActionKind,
     NotEvaluable,
     OpenCase,
     Policy,
     Stage,
+    StepCount,
     Transition,
     evaluate_month,
-    evaluate_months,
     flow_counts,
     is_triggered,
+    status_of,
 )
 
 SEP, OCT, NOV, DEC = Month(2022, 9), Month(2022, 10), Month(2022, 11), Month(2022, 12)
@@ -187,9 +189,38 @@ def test_flow_counts_groups_steps_by_cohort_month_and_status():
         OCT: {"A": gb(200), "C": gb(300)},
     }
     outcomes = evaluate_months(months=[SEP, OCT], usage_by_month=usage, policy=POLICY)
-    assert flow_counts(outcomes) == {
-        (SEP, SEP, "stage1"): 2,
-        (SEP, OCT, "stage2"): 1,
-        (SEP, OCT, "improved"): 1,
-        (OCT, OCT, "stage1"): 1,
-    }
+    # Sorted by cohort, month and the ladder's order (the steps before "improved").
+    assert flow_counts(step_counts(outcomes)) == [
+        (SEP, SEP, "stage1", 2),
+        (SEP, OCT, "stage2", 1),
+        (SEP, OCT, "improved", 1),
+        (OCT, OCT, "stage1", 1),
+    ]
+
+
+def test_flow_counts_adds_up_counted_rows_and_leaves_out_zero_counts():
+    # As the selector reads them: one row per (cohort, month, transition, stage) with
+    # its count; opened and escalated to the same stage are the same status.
+    rows = [
+        StepCount(SEP, OCT, Transition.IMPROVED, Stage.CAUTION, 3),
+        StepCount(SEP, OCT, Transition.ESCALATED, Stage.SCHOOL_NOTICE, 2),
+        StepCount(SEP, OCT, Transition.IMPROVED, Stage.SCHOOL_NOTICE, 4),
+        StepCount(OCT, OCT, Transition.OPENED, Stage.CAUTION, 5),
+        StepCount(SEP, DEC, Transition.CONTINUED, Stage.PARENT_LETTER, 1),
+        StepCount(SEP, DEC, Transition.ESCALATED, Stage.PARENT_LETTER, 2),
+        StepCount(SEP, NOV, Transition.ESCALATED, Stage.WARNING, 0),
+    ]
+    assert flow_counts(rows) == [
+        (SEP, OCT, "stage2", 2),
+        (SEP, OCT, "improved", 7),
+        (SEP, DEC, "stage4", 3),
+        (OCT, OCT, "stage1", 5),
+    ]
+    assert flow_counts([]) == []
+
+
+def test_status_of_names_the_stage_reached_or_improved():
+    assert status_of(Transition.OPENED, Stage.CAUTION) == "stage1"
+    assert status_of(Transition.ESCALATED, Stage.WARNING) == "stage3"
+    assert status_of(Transition.CONTINUED, Stage.PARENT_LETTER) == "stage4"
+    assert status_of(Transition.IMPROVED, Stage.SCHOOL_NOTICE) == "improved"

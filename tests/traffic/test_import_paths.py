@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from gigaportal.tabular import TabularError
-from traffic.importing import SPELLINGS, usage_import
 from traffic.models import Line, MonthlyUsage
+from traffic.services.usage import SPELLINGS, usage_import
 
 # The SQL path exists on PostgreSQL only (a skip on SQLite, a failure in CI).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
@@ -73,7 +73,7 @@ def test_plain_and_unusual_spellings_store_the_same_values(school_a, school_b):
     )
     found = same_both_ways((HEADER + body).encode())
     assert found[0] == "imported", found
-    assert found[1].rows == 9
+    assert found[1].created == 9
 
 
 def test_megabytes_and_shift_jis_store_the_same_values():

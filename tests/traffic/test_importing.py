@@ -6,11 +6,12 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from gigaportal.calendar import Month
 from gigaportal.tabular import TabularError
-from traffic.importing import usage_import
 from traffic.models import Line, MonthlyUsage
+from traffic.services.usage import usage_import
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +32,9 @@ def test_it_reads_japanese_headers_full_width_months_and_thousands_separators(sc
         "07011110002,2022/09,0,A001,市\n"
         "070-1111-0001,2022-10,200,,市\n"
     )
-    assert result.rows == 3
-    assert result.months == (Month(2022, 9), Month(2022, 10))
-    assert result.lines_created == 2
+    assert result.created == 3
+    assert result.details["months"] == [Month(2022, 9), Month(2022, 10)]
+    assert result.details["lines_created"] == 2
     assert usage_of("070-1111-0001", "2022-09") == Decimal("1050.25")
     assert usage_of("070-1111-0002", "2022-09") == 0  # the number was written without hyphens
     assert Line.objects.get(number="070-1111-0001").school == school_a
@@ -93,8 +94,6 @@ def test_a_bad_row_rejects_the_whole_file_and_writes_nothing(body, expected):
 
 
 def test_errors_are_row_numbered_in_japanese(settings):
-    from django.utils import translation
-
     with translation.override("ja"), pytest.raises(TabularError) as excinfo:
         run("line_number,month,usage_gb\n070-1111-0001,2022-09,1\n070-1111-0001,2022-09,2\n")
     assert excinfo.value.messages()[0].startswith("3行目")
@@ -127,11 +126,17 @@ def test_the_command_imports_and_refuses_with_reasons(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("line_number,month,usage_gb\n070-1111-0001,2022-09,x\n")
     out = io.StringIO()
-    call_command("import_traffic", str(good), stdout=out)
-    assert "1 rows imported for 2022-09" in out.getvalue()
-    with pytest.raises(CommandError, match="nothing changed"):
-        call_command("import_traffic", str(bad))
+    with translation.override("en"):
+        call_command("import_traffic", str(good), stdout=out)
+        assert "Imported 1 rows for 2022-09" in out.getvalue()
+        with pytest.raises(CommandError, match="nothing changed"):
+            call_command("import_traffic", str(bad))
+        # The same file again is a no-op that says so.
+        again = io.StringIO()
+        call_command("import_traffic", str(good), stdout=again)
+        assert "already imported" in again.getvalue() and "nothing was changed" in again.getvalue()
     assert usage_of("070-1111-0001", "2022-09") == 1
+    assert MonthlyUsage.objects.count() == 1
 
 
 def test_the_import_page_shows_every_bad_row_in_japanese_and_writes_nothing(client, leader):

@@ -8,11 +8,12 @@ from django.db import connection, transaction
 from django.utils import translation
 
 from gigaportal.calendar import Month
+from gigaportal.scope import SYSTEM
 from gigaportal.tabular import TabularError
 from tests.traffic.factories import make_line, make_policy, set_usage
 from traffic import services
-from traffic.importing import usage_import
 from traffic.models import Case, Evaluation, MonthlyUsage
+from traffic.services.usage import usage_import
 
 pytestmark = pytest.mark.django_db
 JUL, AUG, SEP, OCT = Month(2022, 7), Month(2022, 8), Month(2022, 9), Month(2022, 10)
@@ -26,11 +27,11 @@ def test_a_month_whose_previous_month_has_no_data_waits_for_it(school_a):
     with pytest.raises(services.EvaluationRefused) as refused:
         services.evaluation_run(month=SEP)
     assert "2022-08" in str(refused.value)
-    assert services.evaluate_pending_months(by="sweep") == []
+    assert services.evaluate_pending_months(by=SYSTEM) == []
     assert not Evaluation.objects.exists()
 
     set_usage(line, AUG, 150)
-    [result] = services.evaluate_pending_months(by="sweep")
+    [result] = services.evaluate_pending_months(by=SYSTEM)
     assert (result.month, result.opened) == (SEP, 1)  # 150 after 150: the two-month rule
     assert Case.objects.get().line == line
 
@@ -92,5 +93,5 @@ def test_the_month_after_the_last_evaluated_month_is_still_imported_and_replaced
     services.evaluation_run(month=SEP)
     _import("line_number,month,usage_gb\n070-1111-2222,2022-10,5\n")
     result = _import("line_number,month,usage_gb\n070-1111-2222,2022-10,7\n")
-    assert result.months == (OCT,)
+    assert result.details["months"] == [OCT]
     assert MonthlyUsage.objects.get(month=OCT.first_day()).usage_mb == 7 * 1024

@@ -15,9 +15,12 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from gigaportal import imports, outbox
 from gigaportal.calendar import Month
 from gigaportal.celery import app
-from gigaportal.models import Heartbeat
+from gigaportal.models import Heartbeat, ImportBatch
+from gigaportal.outbox import State
+from gigaportal.scope import COMMAND_LINE
 from gigaportal.tasks import heartbeat
 from tests.factories import make_school
 from tests.gigaportal.test_celery_worker import wait_for
@@ -39,9 +42,7 @@ def drain() -> None:
 
 
 def all_sent() -> bool:
-    return (
-        Action.objects.exists() and not Action.objects.exclude(status=Action.Status.SENT).exists()
-    )
+    return Action.objects.exists() and not Action.objects.exclude(state=State.SENT).exists()
 
 
 def heavy_school_line():
@@ -114,7 +115,7 @@ def test_concurrent_and_repeated_evaluations_and_redelivered_tasks_send_each_act
 
 
 def test_a_delivery_redelivered_after_its_worker_died_never_sends_a_second_message(
-    celery_worker, smtp_server
+    celery_worker, smtp_server, admin
 ):
     heavy_school_line()
     services.evaluation_run(month=SEP)
@@ -124,25 +125,25 @@ def test_a_delivery_redelivered_after_its_worker_died_never_sends_a_second_messa
         notice_action = Action.objects.get(stage=2)
         # A worker claimed it and died (before or after its SMTP conversation: the
         # portal cannot tell). The broker now redelivers the task, more than once.
-        assert services.action_claim(action_id=notice_action.id)
+        assert outbox.claim(Action, notice_action.id)
     tasks.deliver_actions.delay([notice_action.id])
     tasks.deliver_actions.delay([notice_action.id])
     drain()
     notice_action.refresh_from_db()
-    assert notice_action.status == Action.Status.SENDING
+    assert notice_action.state == State.SENDING
     assert smtp_server.messages == []
 
     # The sweep flags the stale claim for a person; it never resends on a guess.
     due, stale = services.actions_sweep(now=timezone.now() + dt.timedelta(hours=1))
     assert (due, stale) == ([], 1)
     notice_action.refresh_from_db()
-    assert notice_action.status == Action.Status.FAILED
+    assert notice_action.state == State.FAILED
     tasks.sweep_undelivered.delay()
     drain()
     assert smtp_server.messages == []
 
     # Having checked, the center sends it again: exactly one message goes out.
-    services.actions_requeue(action_ids=[notice_action.id])
+    assert services.actions_resend(by=admin, action_ids=[notice_action.id]) == 1
     assert wait_for(all_sent, seconds=30)
     drain()
     assert len(smtp_server.messages) == 1
@@ -190,13 +191,16 @@ def test_with_redis_down_imports_and_evaluations_commit_and_actions_go_out_after
         "070-5555-0003,2022-09,1,E901\n"
     )
     with broker_down():
-        result = services.usage_import_file(file=io.BytesIO(csv.encode()))
-        assert result.rows == 3
+        # The import as the command and the page run it: one batch, committed.
+        batch = imports.batch_import(
+            kind="traffic_usage", file=io.BytesIO(csv.encode()), by=COMMAND_LINE, name="usage.csv"
+        )
+        assert (batch.status, batch.created) == (ImportBatch.Status.DONE, 3)
         # The post-import evaluation could not be queued; a leader evaluates by hand.
         assert services.evaluation_run(month=SEP).created
     assert MonthlyUsage.objects.count() == 3
     assert Case.objects.count() == 1
-    assert list(Action.objects.values_list("status", flat=True)) == [Action.Status.PENDING]
+    assert list(Action.objects.values_list("state", flat=True)) == [State.PENDING]
     assert not Evaluation.objects.filter(month=OCT.first_day()).exists()
 
     # The broker is back: the beat sweep evaluates October and sends everything, once.
@@ -213,7 +217,7 @@ def test_with_redis_down_imports_and_evaluations_commit_and_actions_go_out_after
 def test_a_failing_webhook_is_retried_with_backoff_and_delivered_once(
     celery_worker, webhook_server, settings
 ):
-    settings.TRAFFIC_RETRY_BASE_SECONDS = 0.5
+    settings.OUTBOX_RETRY_BASE_SECONDS = 0.5
     webhook_server.fail_first = 1
     heavy_school_line()
     services.evaluation_run(month=SEP)
@@ -226,12 +230,11 @@ def test_a_failing_webhook_is_retried_with_backoff_and_delivered_once(
 
 
 def test_a_large_upload_is_imported_by_the_worker_and_its_page_polls_the_status(
-    celery_worker, client, leader, settings, tmp_path
+    celery_worker, client, leader, settings, tmp_path, monkeypatch
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from traffic import views
-    from traffic.models import ImportJob
+    from gigaportal.views import imports as import_views
 
     settings.MEDIA_ROOT = tmp_path
     rows = "".join(f"070-6666-{i:04d},2022-09,{i % 50}.5\n" for i in range(3000))
@@ -242,25 +245,24 @@ def test_a_large_upload_is_imported_by_the_worker_and_its_page_polls_the_status(
         + "070-7777-0001,2022-10,x\n"
     ).encode()
     client.force_login(leader)
-    views.SYNC_IMPORT_BYTES, saved = 1000, views.SYNC_IMPORT_BYTES  # both files count as large
-    try:
-        response = client.post("/traffic/import/", {"file": SimpleUploadedFile("big.csv", big)})
-        job = ImportJob.objects.get()
-        assert response["Location"] == f"/traffic/import/{job.pk}/"
-        assert wait_for(
-            lambda: client.get(f"/traffic/import/{job.pk}/status/").json()["status"] == "done"
-        )
-        status = client.get(f"/traffic/import/{job.pk}/status/").json()
-        assert (status["rows"], status["percent"], status["months"]) == (3000, 100, ["2022-09"])
-        assert MonthlyUsage.objects.count() == 3000
+    monkeypatch.setattr(import_views, "SYNC_IMPORT_BYTES", 1000)  # both files count as large
 
-        client.post("/traffic/import/", {"file": SimpleUploadedFile("bad.csv", bad)})
-        failed = ImportJob.objects.exclude(pk=job.pk).get()
-        assert wait_for(
-            lambda: client.get(f"/traffic/import/{failed.pk}/status/").json()["status"] == "failed"
-        )
-        errors = client.get(f"/traffic/import/{failed.pk}/status/").json()["errors"]
-        assert errors == ["102行目、列「usage_gb」：'x' は数値ではありません"]
-        assert MonthlyUsage.objects.count() == 3000
-    finally:
-        views.SYNC_IMPORT_BYTES = saved
+    response = client.post("/traffic/import/", {"file": SimpleUploadedFile("big.csv", big)})
+    batch = ImportBatch.objects.get()
+    assert batch.kind == "traffic_usage"
+    assert response["Location"] == f"/imports/{batch.pk}/"
+    assert client.get(response["Location"]).status_code == 200
+    assert wait_for(lambda: client.get(f"/imports/{batch.pk}/status/").json()["status"] == "done")
+    status = client.get(f"/imports/{batch.pk}/status/").json()
+    assert (status["rows"], status["percent"], status["finished"]) == (3000, 100, True)
+    assert status["details"]["months"] == ["2022-09"]
+    assert MonthlyUsage.objects.count() == 3000
+
+    client.post("/traffic/import/", {"file": SimpleUploadedFile("bad.csv", bad)})
+    failed = ImportBatch.objects.exclude(pk=batch.pk).get()
+    assert wait_for(
+        lambda: client.get(f"/imports/{failed.pk}/status/").json()["status"] == "failed"
+    )
+    errors = client.get(f"/imports/{failed.pk}/status/").json()["errors"]
+    assert errors == ["102行目、列「usage_gb」：'x' は数値ではありません"]
+    assert MonthlyUsage.objects.count() == 3000

@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from gigaportal.calendar import Month
 from gigaportal.celery import app
+from gigaportal.outbox import State
 from tests.conftest import _unavailable
 from tests.factories import make_school
 from tests.gigaportal.test_celery_worker import wait_for
@@ -330,7 +331,7 @@ def test_a_worker_killed_inside_the_webhook_post_is_redelivered_and_never_sends_
     print("AFTER KILL", workers.unacknowledged(), workers.queued())
 
     action = Action.objects.get(id=action_id)
-    assert (action.status, action.attempts) == (Action.Status.SENDING, 1)
+    assert (action.state, action.attempts) == (State.SENDING, 1)
     # The broker still holds the task, taken and never acknowledged.
     assert workers.queued() == []
     task = workers.the_unacknowledged_task()
@@ -350,13 +351,13 @@ def test_a_worker_killed_inside_the_webhook_post_is_redelivered_and_never_sends_
     # Exactly one message reached the MDM, and it was this action's.
     assert mdm.deliveries() == {action_id: 1}
     action.refresh_from_db()
-    assert (action.status, action.attempts) == (Action.Status.SENDING, 1)
+    assert (action.state, action.attempts) == (State.SENDING, 1)
 
     # As documented: the sweep does not resend a stale claim, it flags it for a person.
     due, stale = services.actions_sweep(now=timezone.now() + dt.timedelta(hours=1))
     assert (due, stale) == ([], 1)
     action.refresh_from_db()
-    assert action.status == Action.Status.FAILED
+    assert action.state == State.FAILED
     assert action.last_error
     assert mdm.deliveries() == {action_id: 1}
 
@@ -379,11 +380,11 @@ def test_work_a_killed_worker_had_not_claimed_yet_goes_out_exactly_once_from_the
 
     first.kill()
 
-    statuses = dict(Action.objects.values_list("id", "status"))
+    statuses = dict(Action.objects.values_list("id", "state"))
     assert statuses == {
-        held: Action.Status.SENDING,
-        unclaimed: Action.Status.PENDING,  # in the task the worker had taken, not reached
-        october: Action.Status.PENDING,  # in a task still queued
+        held: State.SENDING,
+        unclaimed: State.PENDING,  # in the task the worker had taken, not reached
+        october: State.PENDING,  # in a task still queued
     }
     taken = workers.the_unacknowledged_task()
     assert sorted(taken.args) == sorted(september)
@@ -403,19 +404,19 @@ def test_work_a_killed_worker_had_not_claimed_yet_goes_out_exactly_once_from_the
     # Acknowledged (the parent acks just after the child logs the result).
     assert wait_for(workers.all_acknowledged, seconds=30)
     assert mdm.deliveries() == {held: 1, unclaimed: 1, october: 1}
-    statuses = dict(Action.objects.values_list("id", "status"))
+    statuses = dict(Action.objects.values_list("id", "state"))
     assert statuses == {
-        held: Action.Status.SENDING,
-        unclaimed: Action.Status.SENT,
-        october: Action.Status.SENT,
+        held: State.SENDING,
+        unclaimed: State.SENT,
+        october: State.SENT,
     }
-    assert set(
-        Action.objects.filter(status=Action.Status.SENT).values_list("backend", flat=True)
-    ) == {"webhook"}
+    assert set(Action.objects.filter(state=State.SENT).values_list("backend", flat=True)) == {
+        "webhook"
+    }
 
     due, stale = services.actions_sweep(now=timezone.now() + dt.timedelta(hours=1))
     assert (due, stale) == ([], 1)
-    assert Action.objects.get(id=held).status == Action.Status.FAILED
+    assert Action.objects.get(id=held).state == State.FAILED
     assert mdm.deliveries() == {held: 1, unclaimed: 1, october: 1}
 
 
@@ -444,4 +445,4 @@ def test_a_pool_child_killed_inside_the_post_is_rejected_back_and_never_sends_tw
 
     due, stale = services.actions_sweep(now=timezone.now() + dt.timedelta(hours=1))
     assert (due, stale) == ([], 1)
-    assert Action.objects.get(id=action_id).status == Action.Status.FAILED
+    assert Action.objects.get(id=action_id).state == State.FAILED

@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from devices import reports, selectors
+from gigaportal import reports
 from gigaportal.commands import add_format_argument, month_argument, write_report
+from gigaportal.reports import Period
+from gigaportal.scope import COMMAND_LINE
 
 
 class Command(BaseCommand):
@@ -20,5 +22,7 @@ class Command(BaseCommand):
         start, end = options["start"], options["end"]
         if end < start:
             raise CommandError("--to is before --from")
-        figures = selectors.breakage_figures(start=start, end=end)
-        write_report(self, reports.breakage_report(figures), options["format"])
+        report = reports.get("devices.breakage_long").run(
+            user=COMMAND_LINE, period=Period.range(start, end)
+        )
+        write_report(self, report, options["format"])

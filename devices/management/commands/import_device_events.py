@@ -1,4 +1,4 @@
-from devices.services import EVENT_COLUMNS, device_event_import
+from devices.services import EVENT_COLUMNS
 from gigaportal.commands import ImportCommand
 
 
@@ -8,9 +8,4 @@ class Command(ImportCommand):
         + ", ".join(c.key for c in EVENT_COLUMNS)
         + ") in date order. A file that breaks a rule changes nothing."
     )
-
-    def import_file(self, binary):
-        return device_event_import(file=binary)
-
-    def describe(self, result):
-        return f"{result.created} events recorded"
+    kind = "device_events"

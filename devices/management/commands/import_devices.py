@@ -1,4 +1,4 @@
-from devices.services import DEVICE_COLUMNS, device_import
+from devices.services import DEVICE_COLUMNS
 from gigaportal.commands import ImportCommand
 
 
@@ -6,11 +6,7 @@ class Command(ImportCommand):
     help = (
         "Create or update devices by serial from a CSV ("
         + ", ".join(c.key for c in DEVICE_COLUMNS)
-        + "): the state at deployment. A bad file changes nothing."
+        + "): the state at deployment. Models the file names are registered (kind from "
+        "the kind/種別 column or the model's name). A bad file changes nothing."
     )
-
-    def import_file(self, binary):
-        return device_import(file=binary)
-
-    def describe(self, result):
-        return f"{result.created} devices created, {result.updated} updated"
+    kind = "devices"

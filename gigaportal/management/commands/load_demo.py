@@ -5,6 +5,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from gigaportal import changelog
+from gigaportal.demo import DemoRefused, demo_check, print_logins
+
 
 class Command(BaseCommand):
     help = (
@@ -25,8 +28,17 @@ class Command(BaseCommand):
                 "Refusing to load demo accounts with DEBUG off; pass --allow-production "
                 "for a demonstration server."
             )
+        try:
+            demo_check()
+        except DemoRefused as exc:
+            raise CommandError(str(exc)) from None
         # Each app with a demo.py module contributes `load(*, stdout)`, in the order of
         # INSTALLED_APPS (gigaportal first: schools and users come before everything).
+        with changelog.context(via=changelog.Via.COMMAND):
+            self._load_apps()
+        print_logins(stdout=self.stdout)
+
+    def _load_apps(self) -> None:
         for config in apps.get_app_configs():
             try:
                 module = importlib.import_module(f"{config.name}.demo")
@@ -36,6 +48,3 @@ class Command(BaseCommand):
                 continue
             with transaction.atomic():
                 module.load(stdout=self.stdout)
-        from gigaportal.demo import print_logins
-
-        print_logins(stdout=self.stdout)

@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand
 
+from gigaportal import reports
 from gigaportal.commands import add_format_argument, write_report
+from gigaportal.reports import Period
 from gigaportal.scope import COMMAND_LINE
-from support import reports, selectors
-from support.rules import tally_by_term
 
 
 class Command(BaseCommand):
@@ -21,8 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # The command speaks for the whole center: it counts every school's records,
         # as the leader's page does.
-        terms, day_counts = selectors.term_day_counts(
-            user=COMMAND_LINE, fiscal_year=options["fiscal_year"]
+        report = reports.get("support.terms_long").run(
+            user=COMMAND_LINE, period=Period.fiscal(options["fiscal_year"])
         )
-        report = reports.terms_long(tally_by_term(day_counts, terms))
         write_report(self, report, options["format"])

@@ -1,5 +1,4 @@
 from gigaportal.commands import ImportCommand
-from traffic import services
 
 
 class Command(ImportCommand):
@@ -8,10 +7,4 @@ class Command(ImportCommand):
         "row-numbered reasons; importing a month again replaces it. The months now due "
         "are evaluated afterwards (as a task)."
     )
-
-    def import_file(self, binary):
-        return services.usage_import_file(file=binary)
-
-    def describe(self, result) -> str:
-        months = ", ".join(str(m) for m in result.months)
-        return f"{result.rows} rows imported for {months} ({result.lines_created} new lines)"
+    kind = "traffic_usage"

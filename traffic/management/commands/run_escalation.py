@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from gigaportal.commands import month_argument
+from gigaportal.commands import WritingCommand, acting_user, month_argument
 from traffic import services
 
 
-class Command(BaseCommand):
+class Command(WritingCommand):
     help = (
         "Evaluate the heavy-usage ladder for a month (months are evaluated in order; a "
         "month already evaluated is left as it is). Without --month: every month due."
@@ -12,14 +12,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--month", type=month_argument, metavar="YYYY-MM")
+        super().add_arguments(parser)
 
     def handle(self, *args, **options):
+        by = acting_user(options)
         month = options["month"]
         if month is None:
-            results = services.evaluate_pending_months(by="manage.py run_escalation")
+            results = services.evaluate_pending_months(by=by)
         else:
             try:
-                results = [services.evaluation_run(month=month, by="manage.py run_escalation")]
+                results = [services.evaluation_run(month=month, by=by)]
             except services.EvaluationRefused as exc:
                 raise CommandError(str(exc)) from None
         if not results:

@@ -1,8 +1,8 @@
 from decimal import Decimal, InvalidOperation
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from gigaportal.commands import month_argument
+from gigaportal.commands import WritingCommand, acting_user, month_argument
 from traffic import services
 from traffic.models import Policy
 
@@ -17,7 +17,7 @@ def gb_argument(text: str) -> Decimal:
     return value
 
 
-class Command(BaseCommand):
+class Command(WritingCommand):
     help = "Record the heavy-usage policy in force from a month (or list the versions)."
 
     def add_arguments(self, parser):
@@ -26,18 +26,20 @@ class Command(BaseCommand):
         parser.add_argument("--consecutive-gb", type=gb_argument, default=Decimal(100))
         parser.add_argument("--gb-per-line", type=gb_argument, default=Decimal(5))
         parser.add_argument("--note", default="")
+        super().add_arguments(parser)
 
     def handle(self, *args, **options):
         if options["effective_from"]:
             try:
                 services.policy_set(
+                    by=acting_user(options),
                     effective_from=options["effective_from"],
                     single_gb=options["single_gb"],
                     consecutive_gb=options["consecutive_gb"],
                     gb_per_line=options["gb_per_line"],
                     note=options["note"],
                 )
-            except services.EvaluationRefused as exc:
+            except services.PolicyRefused as exc:
                 raise CommandError(str(exc)) from None
         for policy in Policy.objects.order_by("effective_from"):
             self.stdout.write(

@@ -1,8 +1,16 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from gigaportal import reports
 from gigaportal.commands import add_format_argument, month_argument, write_report
+from gigaportal.reports import Period
 from gigaportal.scope import COMMAND_LINE
-from traffic import reports, selectors
+
+# The command's report names and the registered reports they print.
+REPORTS = {
+    "usage": "traffic.usage",
+    "escalation-flow": "traffic.flow_long",
+    "cases": "traffic.cases_of_month",
+}
 
 
 class Command(BaseCommand):
@@ -23,20 +31,12 @@ class Command(BaseCommand):
         add_format_argument(p)
 
     def handle(self, *args, **options):
-        user = COMMAND_LINE
         name = options["report"]
-        if name in ("usage", "escalation-flow") and options["start"] > options["end"]:
-            raise CommandError("--from must not be after --to")
-        if name == "usage":
-            rows = selectors.usage_by_month(user=user, start=options["start"], end=options["end"])
-            capacity = selectors.gb_per_line_by_month(r.month for r in rows)
-            report = reports.usage_report(reports.usage_lines(rows, capacity))
-        elif name == "escalation-flow":
-            report = reports.flow_report(
-                selectors.flow_counts(user=user, start=options["start"], end=options["end"])
-            )
+        if name == "cases":
+            period = Period.month(options["month"])
         else:
-            report = reports.cases_report(
-                selectors.case_steps_in_month(user=user, month=options["month"])
-            )
+            if options["start"] > options["end"]:
+                raise CommandError("--from must not be after --to")
+            period = Period.range(options["start"], options["end"])
+        report = reports.get(REPORTS[name]).run(user=COMMAND_LINE, period=period)
         write_report(self, report, options["format"])

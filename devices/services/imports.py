@@ -1,0 +1,398 @@
+"""The devices' imports: the inventory as deployed, and a file of ledger events."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from devices import ledger
+from devices.models import Device, DeviceEvent, DeviceModel
+from devices.serials import normalize_serial
+from devices.services.events import DeviceRuleError, _chunks, device_events_record
+from gigaportal import imports
+from gigaportal.imports import ImportResult, fits, unknown_school
+from gigaportal.models import School
+from gigaportal.tabular import (
+    Column,
+    TableReader,
+    TabularError,
+    duplicate_checker,
+    normalize,
+    parse_choice,
+    parse_date,
+)
+
+DEVICE_COLUMNS = (
+    Column("serial", ("シリアル番号", "シリアル")),
+    Column("model", ("機種",)),
+    Column("school_code", ("学校コード",), required=False),
+    Column("status", ("状態",)),
+    Column("line_number", ("回線番号", "電話番号"), required=False),
+    Column("asset_tag", ("資産番号", "資産管理番号"), required=False),
+    Column("kind", ("種別",), required=False),
+)
+
+MODEL_KIND_WORDS = {
+    "ipad": DeviceModel.Kind.IPAD,
+    "chromebook": DeviceModel.Kind.CHROMEBOOK,
+    "クロームブック": DeviceModel.Kind.CHROMEBOOK,
+}
+
+
+def model_kind_from_name(name: str) -> str | None:
+    """'iPad (第9世代)' → ipad, 'Chromebook Plus' → chromebook; None when unsure."""
+    folded = normalize(name).lower().replace(" ", "")
+    found = {kind for word, kind in MODEL_KIND_WORDS.items() if word in folded}
+    return found.pop() if len(found) == 1 else None
+
+
+DEPLOYMENT_STATUS_WORDS = {
+    "deployed": Device.Status.DEPLOYED,
+    "配置": Device.Status.DEPLOYED,
+    "配備": Device.Status.DEPLOYED,
+    "spare": Device.Status.SPARE,
+    "保守用": Device.Status.SPARE,
+    "予備": Device.Status.SPARE,
+}
+
+EVENT_COLUMNS = (
+    Column("date", ("日付",)),
+    Column("serial", ("シリアル番号", "シリアル")),
+    Column("event", ("区分",)),
+    Column("replacement_serial", ("代替機シリアル", "代替機"), required=False),
+    Column("school_code", ("学校コード",), required=False),
+    Column("cause", ("原因",), required=False),
+    Column("note", ("備考",), required=False),
+)
+
+EVENT_WORDS = {
+    "破損": ledger.Kind.BREAKAGE,
+    "breakage": ledger.Kind.BREAKAGE,
+    "故障": ledger.Kind.FAILURE,
+    "failure": ledger.Kind.FAILURE,
+    "払出": ledger.Kind.ISSUE,
+    "issue": ledger.Kind.ISSUE,
+    "修理完了": ledger.Kind.REPAIR,
+    "repair": ledger.Kind.REPAIR,
+    "廃棄": ledger.Kind.RETIRE,
+    "retire": ledger.Kind.RETIRE,
+}
+
+CAUSE_WORDS = {
+    **{label: value for value, label in DeviceEvent.Cause.choices},
+    **{value: value for value in DeviceEvent.Cause.values},
+}
+
+DEVICE_FIELDS = ("model_id", "school_id", "status", "line_number", "asset_tag")
+
+
+def device_import(*, file: IO[bytes], by=None, options=None, progress=None) -> ImportResult:
+    """Creates devices, or updates them by serial, as deployed (the state at deployment).
+
+    1. Read and check every row (serial unique in the file, a deployed device at a
+       known school, a spare at none). A model the file names that is not registered
+       yet is registered, its kind from the `kind`/種別 cell or from its name (iPad,
+       Chromebook).
+    2. Refuse the whole file if any row is bad, including a changed status or school
+       of a device that already has ledger events (that is an event, not an import),
+       and, once a model has ledger events, a row that would change its spare stock
+       (a new spare, a device to or from spare, a spare of another model) or the
+       model of a device with events: past months' spare counts are computed back
+       from today's through the ledger, so stock changed outside it rewrites them.
+    3. Write in bulk, in one transaction: new models first, then devices; only rows
+       that differ are updated. A model without ledger events yet counts as its spares
+       at deployment the spares it now has.
+    """
+    reader = TableReader(file, DEVICE_COLUMNS)
+    check_duplicate = duplicate_checker(reader, "serial")
+    models = {normalize(m.name).lower(): m for m in DeviceModel.objects.all()}
+    new_models: dict[str, DeviceModel] = {}  # by folded name, not yet saved
+    schools = dict(School.objects.values_list("code", "id"))
+    parse_status = parse_choice(DEPLOYMENT_STATUS_WORDS)
+    parse_kind = parse_choice({**MODEL_KIND_WORDS, "iPad": DeviceModel.Kind.IPAD})
+    parsed: dict[str, dict] = {}
+    rows: dict[str, int] = {}
+    for row in reader:
+        serial = normalize_serial(row.require("serial")) or None
+        check_duplicate(row, serial)
+        model_name = fits(row, "model", row.require("model"), DeviceModel, "name")
+        kind = row.parse("kind", parse_kind, required=False)
+        model = None
+        if model_name:
+            folded = normalize(model_name).lower()
+            model = models.get(folded) or new_models.get(folded)
+            if model is None:
+                kind = kind or model_kind_from_name(model_name)
+                if kind is None:
+                    row.error(
+                        "kind",
+                        _(
+                            "%(name)s is a new model: say whether it is an iPad or a "
+                            "Chromebook in a 種別 (kind) column"
+                        )
+                        % {"name": model_name},
+                    )
+                else:
+                    model = new_models[folded] = DeviceModel(name=model_name, kind=kind)
+            elif kind and kind != model.kind:
+                row.error(
+                    "kind",
+                    _("%(name)s is registered as %(kind)s, not %(given)s")
+                    % {
+                        "name": model.name,
+                        "kind": model.get_kind_display(),
+                        "given": DeviceModel.Kind(kind).label,
+                    },
+                )
+        model_id = model.name if model is not None else None
+        status = row.parse("status", parse_status)
+        code = row.get("school_code")
+        school_id = None
+        if status == Device.Status.DEPLOYED:
+            if not code:
+                row.error("school_code", _("a deployed device needs its school code"))
+            elif code not in schools:
+                row.error("school_code", unknown_school(code))
+            else:
+                school_id = schools[code]
+        elif status == Device.Status.SPARE and code:
+            row.error("school_code", _("a spare belongs to no school; leave this cell empty"))
+        line_number = fits(row, "line_number", row.get("line_number"), Device, "line_number")
+        asset_tag = fits(row, "asset_tag", row.get("asset_tag"), Device, "asset_tag")
+        if serial and len(serial) > Device._meta.get_field("serial").max_length:
+            row.error("serial", _("at most %(limit)s characters") % {"limit": 40})
+            serial = None
+        if serial and model_id and status and (school_id or status == Device.Status.SPARE):
+            parsed[serial] = {
+                "model_id": model_id,  # the model's name until the new ones are saved
+                "school_id": school_id,
+                "status": status,
+                "line_number": line_number or "",
+                "asset_tag": asset_tag or "",
+            }
+            rows[serial] = row.number
+    reader.raise_if_errors()
+
+    with transaction.atomic():
+        DeviceModel.objects.bulk_create(new_models.values())
+        model_ids = dict(DeviceModel.objects.values_list("name", "pk"))
+        for values in parsed.values():
+            values["model_id"] = model_ids[values["model_id"]]
+        serials = list(parsed)
+        existing: dict[str, Device] = {}
+        for chunk in _chunks(serials):
+            existing.update(
+                (d.serial, d) for d in Device.objects.select_for_update().filter(serial__in=chunk)
+            )
+        with_events = _serials_with_events([d.pk for d in existing.values()])
+        models_with_events = set(
+            DeviceEvent.objects.filter(confirmed=True)
+            .values_list("device__model_id", flat=True)
+            .distinct()
+        )
+        model_names = dict(DeviceModel.objects.values_list("pk", "name"))
+
+        def stock_error(serial: str, column: str, model_id: int) -> None:
+            # The breakage table computes past spare counts back from today's, through
+            # the ledger's deltas: stock changed without an event would rewrite them.
+            reader.errors.add(
+                rows[serial],
+                reader.header_label(column),
+                _(
+                    "%(serial)s: %(model)s has ledger events, so this import would change "
+                    "past months' spare counts; record it through the ledger "
+                    "(払出 / 修理完了) instead"
+                )
+                % {"serial": serial, "model": model_names[model_id]},
+            )
+
+        to_create, to_update = [], []
+        for serial, values in parsed.items():
+            device = existing.get(serial)
+            new_model = values["model_id"]
+            is_spare = values["status"] == Device.Status.SPARE
+            if device is None:
+                if is_spare and new_model in models_with_events:
+                    stock_error(serial, "status", new_model)
+                    continue
+                to_create.append(Device(serial=serial, **values))
+                continue
+            if any(getattr(device, f) != values[f] for f in DEVICE_FIELDS):
+                moved = device.status != values["status"] or device.school_id != values["school_id"]
+                was_spare = device.status == Device.Status.SPARE
+                touched = {device.model_id, new_model} & models_with_events
+                model_changed = device.model_id != new_model
+                if model_changed and device.pk in with_events:
+                    reader.errors.add(
+                        rows[serial],
+                        reader.header_label("model"),
+                        _("%(serial)s has ledger events; its model cannot be changed by import")
+                        % {"serial": serial},
+                    )
+                    continue
+                if touched and (was_spare != is_spare or (is_spare and model_changed)):
+                    stock_error(
+                        serial, "status" if was_spare != is_spare else "model", min(touched)
+                    )
+                    continue
+                if moved and device.pk in with_events:
+                    reader.errors.add(
+                        rows[serial],
+                        reader.header_label("status"),
+                        _(
+                            "%(serial)s has ledger events; record an event to change its status or school"
+                        )
+                        % {"serial": serial},
+                    )
+                    continue
+                for field_name, value in values.items():
+                    setattr(device, field_name, value)
+                to_update.append(device)
+        reader.raise_if_errors()
+        Device.objects.bulk_create(to_create, batch_size=2000)
+        Device.objects.bulk_update(to_update, list(DEVICE_FIELDS), batch_size=1000)
+        _count_spares_at_deployment(
+            {values["model_id"] for values in parsed.values()} - models_with_events
+        )
+    created_models = [{"name": m.name, "kind": m.get_kind_display()} for m in new_models.values()]
+    return ImportResult(
+        created=len(to_create), updated=len(to_update), details={"models": created_models}
+    )
+
+
+def _count_spares_at_deployment(model_ids: set[int]) -> None:
+    """Before its first ledger event, a model's spares at deployment are the spares it
+    has: for the models the file named (others keep what admin says), one grouped
+    query and one update per model that changed."""
+    spares = dict(
+        Device.objects.filter(status=Device.Status.SPARE, model_id__in=model_ids)
+        .values("model_id")
+        .annotate(n=Count("id"))
+        .values_list("model_id", "n")
+    )
+    for model in DeviceModel.objects.filter(pk__in=model_ids):
+        count = spares.get(model.pk, 0)
+        if model.spares_at_deployment != count:
+            DeviceModel.objects.filter(pk=model.pk).update(spares_at_deployment=count)
+
+
+def _serials_with_events(device_ids: list[int]) -> set[int]:
+    # A dismissed report was not a fault and never touched the device: it does not
+    # hold the device in place (a report still waiting for staff does).
+    events = DeviceEvent.objects.filter(dismissed_at__isnull=True)
+    found: set[int] = set()
+    for chunk in _chunks(device_ids):
+        found.update(events.filter(device_id__in=chunk).values_list("device_id", flat=True))
+        found.update(events.filter(spare_id__in=chunk).values_list("spare_id", flat=True))
+    return found
+
+
+_VIOLATION_COLUMNS = {
+    "date": "date",
+    "serial": "serial",
+    "spare_serial": "replacement_serial",
+    "school": "school_code",
+}
+
+
+def device_event_import(*, file: IO[bytes], by=None, options=None, progress=None) -> ImportResult:
+    """Applies a file of events in date order, all or nothing.
+
+    1. Read and check every cell (dates, event words, school codes).
+    2. Apply the events with the ledger rules against the devices' current states;
+       every broken rule becomes a row-numbered error and nothing is written.
+    3. Write the events in bulk with the new states.
+    """
+    reader = TableReader(file, EVENT_COLUMNS)
+    schools = dict(School.objects.values_list("code", "id"))
+    parse_event = parse_choice(EVENT_WORDS)
+    parse_cause = parse_choice(CAUSE_WORDS)
+    events: list[ledger.Event] = []
+    for row in reader:
+        date = row.parse("date", parse_date)
+        serial = normalize_serial(row.require("serial")) or None
+        kind = row.parse("event", parse_event)
+        spare = normalize_serial(row.get("replacement_serial")) or None
+        code = row.get("school_code")
+        cause = row.parse("cause", parse_cause, required=False) or ""
+        school_id = None
+        if code:
+            school_id = schools.get(code)
+            if school_id is None:
+                row.error("school_code", unknown_school(code))
+        if spare and kind is not None and kind not in ledger.FAULT_KINDS:
+            row.error("replacement_serial", _("only a breakage or failure names a replacement"))
+        if date and serial and kind:
+            events.append(
+                ledger.Event(
+                    date,
+                    serial,
+                    kind,
+                    spare_serial=spare,
+                    school=school_id,
+                    ref=row.number,
+                    cause=cause,
+                    note=row.get("note"),
+                )
+            )
+    reader.raise_if_errors()
+    try:
+        rows = device_events_record(events=events, by=by)
+    except ledger.LedgerError as exc:
+        for violation in sorted(exc.violations, key=lambda v: v.event.ref):
+            column = _VIOLATION_COLUMNS.get(violation.field, "serial")
+            reader.errors.add(
+                violation.event.ref, reader.header_label(column), str(violation.message)
+            )
+        reader.raise_if_errors()
+        raise  # pragma: no cover - a LedgerError always has violations
+    except DeviceRuleError as exc:
+        raise TabularError.single(str(exc.message)) from None
+    return ImportResult(created=len(rows), updated=0)
+
+
+def _describe_devices(result: ImportResult) -> str:
+    text = _("%(created)s devices created, %(updated)s updated.") % {
+        "created": result.created,
+        "updated": result.updated,
+    }
+    new = result.details.get("models") or []
+    if new:
+        text += " " + _("Models registered: %(models)s.") % {
+            "models": "、".join(f"{m['name']} ({m['kind']})" for m in new)
+        }
+    return text
+
+
+imports.register(
+    imports.Importer(
+        kind="devices",
+        title=gettext_lazy("Import devices"),
+        columns=DEVICE_COLUMNS,
+        run=device_import,
+        help_text=gettext_lazy(
+            "The devices as deployed: creates devices or updates them by serial, and "
+            "registers the models the file names. Nothing is written if any row is wrong."
+        ),
+        success_url="devices:list",
+        describe=_describe_devices,
+    )
+)
+imports.register(
+    imports.Importer(
+        kind="device_events",
+        title=gettext_lazy("Import device events"),
+        columns=EVENT_COLUMNS,
+        run=device_event_import,
+        help_text=gettext_lazy(
+            "Breakages, failures, spares issued, repairs and retirements, applied in date "
+            "order. A file that breaks a rule is refused whole."
+        ),
+        success_url="devices:breakage",
+        describe=lambda r: _("Recorded %(count)s events.") % {"count": r.created},
+    )
+)

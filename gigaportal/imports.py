@@ -1,0 +1,395 @@
+"""Import batches: one ImportBatch behind every import of a file, whatever the kind.
+
+Each app registers what it imports:
+
+    imports.register(imports.Importer(
+        kind="devices", title=_("Import devices"), columns=DEVICE_COLUMNS,
+        run=device_import, help_text=..., success_url="devices:list"))
+
+where `run(*, file, by, options, progress) -> ImportResult` reads the file through the
+shared reader, raises TabularError with row-numbered reasons for a bad one (writing
+nothing then), and may call `progress(rows, bytes_read)` as it goes.
+
+`batch_import(kind=…, file=…, by=…)` (commands, small uploads) and `batch_start(…)`
+then `batch_run(batch_id)` (large uploads, by a worker) all go through `_apply`:
+
+1. The file's SHA-256 is compared with the batches of its kind already applied: the
+   same file twice changes nothing (status "already imported"), everywhere alike; a
+   unique index keeps two simultaneous uploads of one file from both applying.
+2. The importer runs in one transaction with the batch's own row: all or nothing.
+3. One change-log entry records the batch (who, the file, its digest, the counts),
+   never one entry per row, so the COPY and bulk paths keep their speed.
+4. A stored upload is deleted when its batch ends, whatever the outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gigaportal import changelog, outbox
+from gigaportal.models import ImportBatch
+from gigaportal.tabular import Column, TabularError
+
+logger = logging.getLogger(__name__)
+
+HASH_CHUNK = 1 << 20
+PROGRESS_KEY = "import-batch:{id}"
+# A batch still queued after this was probably never published (broker down at
+# upload): the sweep publishes it again. Running it twice is harmless (the claim).
+QUEUED_GRACE = dt.timedelta(minutes=1)
+RUN_TASK = "gigaportal.tasks.run_import_batch"
+UNEXPECTED = gettext_lazy(
+    "The import stopped with an unexpected error; nothing was imported. "
+    "Please try again or ask the administrator."
+)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: rows created and updated, and what else its kind reports."""
+
+    created: int = 0
+    updated: int = 0
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated
+
+
+@dataclass(frozen=True)
+class Importer:
+    kind: str
+    title: Any
+    columns: Sequence[Column]
+    run: Callable[..., ImportResult]
+    help_text: Any = ""
+    success_url: str = "home"
+    # How the page words a result (a default for "N new, M updated").
+    describe: Callable[[ImportResult], str] | None = None
+
+
+REGISTRY: dict[str, Importer] = {}
+
+
+def register(importer: Importer) -> Importer:
+    REGISTRY[importer.kind] = importer
+    return importer
+
+
+def importer(kind: str) -> Importer:
+    if kind not in REGISTRY:
+        _discover()
+    return REGISTRY[kind]
+
+
+def _discover() -> None:
+    """Each app registers its importers in its services module."""
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("services")
+
+
+def describe(batch: ImportBatch) -> str:
+    """The outcome in a sentence, for the page and the command."""
+    if batch.status == ImportBatch.Status.UNCHANGED:
+        earlier = batch.details.get("same_as") or {}
+        return _("This file was already imported on %(date)s by %(user)s; nothing was changed.") % {
+            "date": earlier.get("date", ""),
+            "user": earlier.get("by", ""),
+        }
+    if batch.status == ImportBatch.Status.FAILED:
+        return _("The file was refused; nothing was changed.")
+    if batch.kind not in REGISTRY:
+        _discover()
+    entry = REGISTRY.get(batch.kind)
+    result = ImportResult(batch.created, batch.updated, batch.details)
+    if entry and entry.describe:
+        return entry.describe(result)
+    return _("Imported: %(created)s new, %(updated)s updated.") % {
+        "created": batch.created,
+        "updated": batch.updated,
+    }
+
+
+# --- Cell checks every importer shares ----------------------------------------------------
+
+
+def unknown_school(code: str) -> str:
+    """The one wording, in every import, for a school code nobody has."""
+    return _("no school has the code %(code)s") % {"code": code}
+
+
+def fits(row, key: str, value: str | None, model, field_name: str) -> str | None:
+    """A value longer than its database column is the row's error, not a DataError
+    traceback from the bulk insert."""
+    limit = model._meta.get_field(field_name).max_length
+    if value is not None and len(value) > limit:
+        row.error(key, _("at most %(limit)s characters") % {"limit": limit})
+        return None
+    return value
+
+
+# --- Running a batch --------------------------------------------------------------------
+
+
+def file_digest(binary: IO[bytes]) -> tuple[str, int]:
+    """SHA-256 and size of a seekable file, read in chunks; the file is rewound."""
+    digest = hashlib.sha256()
+    size = 0
+    binary.seek(0)
+    while chunk := binary.read(HASH_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    binary.seek(0)
+    return digest.hexdigest(), size
+
+
+def _new_batch(*, kind: str, name: str, by, options: Mapping | None) -> ImportBatch:
+    user_id, by_name, via = changelog.actor(by)
+    return ImportBatch(
+        kind=kind,
+        file_name=str(name or "")[-255:],
+        by_id=user_id,
+        by_name=by_name,
+        via=via,
+        request_id=changelog.current().request_id,
+        options=dict(options or {}),
+    )
+
+
+def batch_import(
+    *, kind: str, file: IO[bytes], by, name: str = "", options: Mapping | None = None
+) -> ImportBatch:
+    """Imports a file now (a command, a small upload) and returns its finished batch:
+    done, unchanged (the same file as before) or failed with `errors`."""
+    batch = _new_batch(kind=kind, name=name or getattr(file, "name", ""), by=by, options=options)
+    batch.sha256, batch.size = file_digest(file)
+    batch.status = ImportBatch.Status.RUNNING
+    batch.started_at = timezone.now()
+    batch.save()
+    return _apply(batch, file, by)
+
+
+def batch_start(*, kind: str, upload, by, options: Mapping | None = None) -> ImportBatch:
+    """Stores a browser upload and queues it for a worker, after commit."""
+    with transaction.atomic():
+        batch = _new_batch(kind=kind, name=upload.name, by=by, options=options)
+        batch.size = upload.size
+        batch.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{kind}.csv", upload, save=False)
+        batch.save()
+        # run_import_batch takes one batch id (enqueue_on_commit would pass a list).
+        batch_id = batch.pk
+        transaction.on_commit(lambda: outbox.enqueue(RUN_TASK, batch_id), robust=True)
+    return batch
+
+
+def batch_run(*, batch_id: int) -> str:
+    """The worker's part: claims a queued batch and applies its stored file. A stored
+    file that cannot be read fails the batch at once, with the same message as any
+    unexpected error (the traceback goes to the log)."""
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.QUEUED).update(
+        status=ImportBatch.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return "skipped"
+    batch = ImportBatch.objects.select_related("by").get(pk=batch_id)
+    by = batch.by or _operator_of(batch)
+    with changelog.context(via=batch.via, request_id=batch.request_id):
+        try:
+            binary = batch.file.open("rb")
+        except Exception:
+            logger.exception("import batch %s: its stored file cannot be read", batch.pk)
+            _finish(batch, ImportBatch.Status.FAILED, errors=[str(UNEXPECTED)])
+            return batch.status
+        with binary:
+            batch.sha256, _size = file_digest(binary)
+            ImportBatch.objects.filter(pk=batch.pk).update(sha256=batch.sha256)
+            batch = _apply(batch, binary, by)
+    return batch.status
+
+
+def _operator_of(batch: ImportBatch):
+    from gigaportal.scope import COMMAND_LINE, SYSTEM
+
+    return COMMAND_LINE if batch.via == changelog.Via.COMMAND else SYSTEM
+
+
+def _progress_callback(batch: ImportBatch) -> Callable[[int, int], None]:
+    """Live figures for the waiting page (the import's transaction is still open, so
+    they go to the cache); the last ones are kept on the batch when it ends."""
+    key = PROGRESS_KEY.format(id=batch.pk)
+
+    def progress(rows: int, bytes_read: int) -> None:
+        batch.rows_read = rows
+        cache.set(key, {"rows": rows, "bytes": bytes_read}, 60 * 60)
+
+    return progress
+
+
+def _apply(batch: ImportBatch, file: IO[bytes], by) -> ImportBatch:
+    entry = importer(batch.kind)
+    try:
+        earlier = _earlier(batch)
+        if earlier is not None:
+            return _finish_unchanged(batch, earlier)
+        try:
+            with transaction.atomic():
+                result = entry.run(
+                    file=file, by=by, options=batch.options, progress=_progress_callback(batch)
+                )
+                _finish_done(batch, result, by)
+        except IntegrityError:
+            # The same file applied by somebody else a moment ago (import_applied_once).
+            earlier = _earlier(batch)
+            if earlier is None:
+                raise
+            return _finish_unchanged(batch, earlier)
+    except TabularError as exc:
+        _finish(batch, ImportBatch.Status.FAILED, errors=exc.messages(), refused=len(exc.errors))
+    except Exception:
+        # The import is one transaction, already rolled back: nothing was written.
+        # The page and the command say so; the traceback goes to the log.
+        logger.exception("import batch %s (%s) failed", batch.pk, batch.kind)
+        _finish(batch, ImportBatch.Status.FAILED, errors=[str(UNEXPECTED)])
+    finally:
+        if batch.file:
+            batch.file.delete(save=False)
+            ImportBatch.objects.filter(pk=batch.pk).update(file="")
+    return batch
+
+
+def _earlier(batch: ImportBatch) -> ImportBatch | None:
+    if not batch.sha256:
+        return None
+    return (
+        ImportBatch.objects.filter(
+            kind=batch.kind, sha256=batch.sha256, status=ImportBatch.Status.DONE
+        )
+        .exclude(pk=batch.pk)
+        .first()
+    )
+
+
+def _finish(batch: ImportBatch, status: str, **values) -> None:
+    values.update(
+        status=status, finished_at=timezone.now(), bytes_read=batch.size, rows_read=batch.rows_read
+    )
+    for name, value in values.items():
+        setattr(batch, name, value)
+    ImportBatch.objects.filter(pk=batch.pk).update(**values)
+
+
+def _finish_unchanged(batch: ImportBatch, earlier: ImportBatch) -> ImportBatch:
+    when = timezone.localtime(earlier.finished_at or earlier.created_at)
+    _finish(
+        batch,
+        ImportBatch.Status.UNCHANGED,
+        details={
+            "same_as": {
+                "batch": earlier.pk,
+                "date": f"{when:%Y-%m-%d %H:%M}",
+                "by": earlier.by_display,
+            }
+        },
+    )
+    return batch
+
+
+def _finish_done(batch: ImportBatch, result: ImportResult, by) -> None:
+    """Inside the import's transaction: the batch applied, and its one log entry."""
+    batch.rows_read = batch.rows_read or result.created + result.updated
+    _finish(
+        batch,
+        ImportBatch.Status.DONE,
+        created=result.created,
+        updated=result.updated,
+        details=changelog.readable(result.details),
+    )
+    changelog.record(
+        by=by,
+        action=changelog.Action.IMPORT,
+        obj=batch,
+        changes={
+            "kind": [None, batch.kind],
+            "file_name": [None, batch.file_name],
+            "sha256": [None, batch.sha256],
+            "created": [None, batch.created],
+            "updated": [None, batch.updated],
+        },
+    )
+
+
+# --- Progress and the sweep ----------------------------------------------------------------
+
+
+def batch_progress(batch: ImportBatch) -> dict:
+    """What a waiting page shows: the live figures (written to the cache while the
+    import's transaction is still open) or the batch's final state."""
+    live = cache.get(PROGRESS_KEY.format(id=batch.pk)) or {}
+    bytes_read = live.get("bytes", batch.bytes_read)
+    if batch.is_finished:
+        percent = 100
+    elif batch.size:
+        percent = min(99, int(bytes_read * 100 / batch.size))
+    else:
+        percent = 0
+    return {
+        "status": batch.status,
+        "status_label": str(batch.get_status_display()),
+        "finished": batch.is_finished,
+        "rows": live.get("rows", batch.rows_read),
+        "percent": percent,
+        "message": describe(batch) if batch.is_finished else "",
+        "errors": batch.errors,
+        "details": batch.details,
+    }
+
+
+def batches_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], int]:
+    """For the beat: the queued batches to publish again (their message never left:
+    the broker was down at upload) and how many running batches were marked failed
+    because they outlived the task time limit (their worker died; the import's
+    transaction was rolled back with it)."""
+    now = now or timezone.now()
+    limit = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    stopped = ImportBatch.objects.filter(
+        status=ImportBatch.Status.RUNNING, started_at__lt=now - limit
+    )
+    # Their worker never reached _apply's cleanup: the stored upload ends with them.
+    for batch in stopped.exclude(file=""):
+        batch.file.delete(save=False)
+    dead = stopped.update(
+        status=ImportBatch.Status.FAILED,
+        errors=[
+            _(
+                "The import did not finish (the worker stopped); nothing was imported. "
+                "Please upload the file again."
+            )
+        ],
+        finished_at=now,
+        file="",
+    )
+    queued = list(
+        ImportBatch.objects.filter(
+            status=ImportBatch.Status.QUEUED, created_at__lt=now - QUEUED_GRACE
+        ).values_list("pk", flat=True)
+    )
+    return queued, dead
+
+
+def batches_publish(batch_ids: Sequence[int]) -> None:
+    for batch_id in batch_ids:
+        outbox.enqueue(RUN_TASK, batch_id)

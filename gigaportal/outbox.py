@@ -1,0 +1,264 @@
+"""The one outbox: messages written in the transaction that decided them and sent
+afterwards by a task, at most once.
+
+A model of outgoing messages (support's e-mails to schools, traffic's actions to
+tablets and schools) subclasses `OutboxItem` and names its delivery task:
+
+    class RequestEmail(OutboxItem):
+        task_name = "support.tasks.send_request_emails"
+        max_attempts = 5
+
+The state machine, the same for every outbox:
+
+    pending ──claim──▶ sending ──sent──▶ sent
+       ▲                 │ │
+       │   back-off ◀────┘ └──(uncertain, or last attempt)──▶ failed ──resend──▶ pending
+
+- `claim` is a conditional update (pending and due → sending, attempts + 1): a second
+  task, a redelivered message or the sweep finds the row taken and does nothing.
+- A send that failed before anything went out (`DeliveryError`) returns the row to
+  pending with a growing delay; after `max_attempts` it stays failed for a person.
+- A send that may have arrived (`DeliveryUncertain`: the request went out, no answer
+  came back) is failed at once: it is never resent on a guess.
+- A claim older than `stale_after` belongs to a worker that died mid-send: the sweep
+  flags it failed, for the same reason.
+- `enqueue_on_commit(task_name, ids)` publishes after the transaction commits and
+  tolerates a broker that is down: the committed rows wait for the sweep.
+
+Services enqueue by task name and never import their tasks; tasks import services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
+
+STALE_MESSAGE = _("The worker stopped while sending; check whether it arrived, then send again.")
+UNCERTAIN_MESSAGE = _("Sent, but no answer came back; check whether it arrived, then send again.")
+
+
+def stored_text(message) -> str:
+    """A message kept on a row for whoever reads it later (in admin): in the portal's
+    language, whatever language the code that writes it runs in."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(message)
+
+
+class DeliveryError(Exception):
+    """Nothing was delivered; trying again later may work."""
+
+
+class DeliveryUncertain(Exception):
+    """The message went out but no answer came back: it may have arrived. Sending it
+    again could deliver it twice, so a person decides."""
+
+
+class State(models.TextChoices):
+    PENDING = "pending", _("waiting to be sent")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
+class OutboxItem(models.Model):
+    """An outgoing message: the columns of the state machine above."""
+
+    state = models.CharField(
+        _("status"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # Set by each outbox model.
+    task_name: str = ""
+    max_attempts: int = 6
+    # The first retry waits this long, then twice as long each time, up to the cap.
+    backoff_base_seconds: int = 30
+    backoff_cap_seconds: int = 60 * 60
+    # Far longer than the task time limit: a claim this old is a dead worker's.
+    stale_after = dt.timedelta(minutes=30)
+
+    class Meta:
+        abstract = True
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="%(app_label)s_%(class)s_due")
+        ]
+
+    @property
+    def is_sent(self) -> bool:
+        return self.state == State.SENT
+
+
+Item = TypeVar("Item", bound=OutboxItem)
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # somebody else holds (or held) the claim, or it is not due
+
+
+def _due(now: dt.datetime) -> Q:
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
+def claim(model: type[OutboxItem], item_id: int) -> bool:
+    """Takes a pending, due row for sending; True only for the one caller that won."""
+    now = timezone.now()
+    return (
+        model.objects.filter(_due(now), pk=item_id, state=State.PENDING).update(
+            state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+        == 1
+    )
+
+
+def backoff_seconds(model: type[OutboxItem], attempts: int) -> int:
+    from django.conf import settings
+
+    base = getattr(settings, "OUTBOX_RETRY_BASE_SECONDS", model.backoff_base_seconds)
+    return min(base * 2 ** max(attempts - 1, 0), model.backoff_cap_seconds)
+
+
+def deliver(
+    model: type[Item], item_id: int, *, send: Callable[[Item], dict[str, Any] | None]
+) -> tuple[Outcome, int]:
+    """Claims, sends and records one message; (outcome, seconds before a retry).
+
+    `send(item)` delivers it and may return fields to save with the sent state (the
+    backend it went through); it raises DeliveryError or DeliveryUncertain.
+    """
+    if not claim(model, item_id):
+        return Outcome.SKIPPED, 0
+    item = model.objects.get(pk=item_id)
+    mine = model.objects.filter(pk=item_id, state=State.SENDING)
+    try:
+        extra = send(item) or {}
+    except DeliveryUncertain as exc:
+        mine.update(state=State.FAILED, last_error=f"{stored_text(UNCERTAIN_MESSAGE)} ({exc})")
+        return Outcome.FAILED, 0
+    except DeliveryError as exc:
+        error = str(exc)
+        if item.attempts >= model.max_attempts:
+            mine.update(state=State.FAILED, last_error=error)
+            return Outcome.FAILED, 0
+        delay = backoff_seconds(model, item.attempts)
+        mine.update(
+            state=State.PENDING,
+            claimed_at=None,
+            last_error=error,
+            next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
+        )
+        return Outcome.RETRY, delay
+    mine.update(state=State.SENT, sent_at=timezone.now(), last_error="", **extra)
+    return Outcome.SENT, 0
+
+
+def deliver_all(
+    model: type[Item], item_ids: Sequence[int], *, send: Callable[[Item], dict | None]
+) -> dict[str, int]:
+    """Delivers each message; one to be retried is published again for its time."""
+    outcomes: dict[str, int] = {}
+    for item_id in item_ids:
+        outcome, delay = deliver(model, item_id, send=send)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if outcome is Outcome.RETRY:
+            enqueue(model.task_name, [item_id], countdown=delay)
+    return outcomes
+
+
+def due(model: type[OutboxItem], *, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
+    """Pending messages whose time has come, fewest attempts first, so messages that
+    keep failing never hold back newer ones."""
+    now = now or timezone.now()
+    return list(
+        model.objects.filter(_due(now), state=State.PENDING)
+        .order_by("attempts", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def sweep(model: type[OutboxItem], *, now: dt.datetime | None = None) -> tuple[list[int], int]:
+    """For the beat: flags stale claims failed and returns the ids now due."""
+    now = now or timezone.now()
+    stale = model.objects.filter(
+        state=State.SENDING, claimed_at__lt=now - model.stale_after
+    ).update(state=State.FAILED, last_error=stored_text(STALE_MESSAGE))
+    return due(model, now=now), stale
+
+
+def resend(model: type[OutboxItem], item_ids: Sequence[int], *, by) -> list[int]:
+    """A person's decision to send failed messages again (once they checked the first
+    did not arrive): back to pending, with fresh attempts, published after commit, one
+    change-log entry each. Returns the ids that were failed."""
+    from gigaportal import changelog
+
+    with transaction.atomic():
+        items = list(model.objects.filter(pk__in=list(item_ids), state=State.FAILED))
+        ids = [item.pk for item in items]
+        model.objects.filter(pk__in=ids).update(
+            state=State.PENDING, claimed_at=None, next_attempt_at=None, attempts=0, last_error=""
+        )
+        for item in items:
+            changelog.record(
+                by=by,
+                action=changelog.Action.RESEND,
+                obj=item,
+                changes={"state": [State.FAILED.value, State.PENDING.value]},
+            )
+        enqueue_on_commit(model.task_name, ids)
+    return ids
+
+
+# --- Publishing tasks ------------------------------------------------------------------
+
+
+def task(task_name: str):
+    """The Celery task of a dotted name ('traffic.tasks.deliver_actions'), its module
+    imported on first use: services name tasks and never import them."""
+    import importlib
+
+    from gigaportal.celery import app
+
+    if task_name not in app.tasks:
+        importlib.import_module(task_name.rsplit(".", 1)[0])
+    return app.tasks[task_name]
+
+
+def enqueue(task_name: str, *args, countdown: int | None = None) -> bool:
+    """Publishes a task by name; with the broker down, logs and returns False (the
+    committed rows are picked up by the sweep). Without a broker (the embedded
+    default) the task runs here, at once; its own failures are logged, never raised
+    into the caller's page."""
+    try:
+        task(task_name).apply_async(args=args, countdown=countdown, retry=False)
+    except Exception:  # a down broker, or a failing in-process task, must not undo work
+        logger.warning("could not run %s%r now; the sweep will", task_name, args, exc_info=True)
+        return False
+    return True
+
+
+def enqueue_on_commit(task_name: str, ids: Sequence[int]) -> None:
+    """Publishes `task_name(ids)` once the current transaction commits."""
+    ids = list(ids)
+    if not ids:
+        return
+    transaction.on_commit(lambda: enqueue(task_name, ids), robust=True)

@@ -1,0 +1,119 @@
+"""One view for every report page: the period picker, the table, the chart drawn from
+the same rows, and the CSV/Excel downloads of exactly what the page shows.
+
+    path("", ReportView.as_view(report="traffic.usage"), name="usage"),
+    path("usage/chart.png", ReportView.as_view(report="traffic.usage", output="chart"),
+         name="usage_chart"),
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from gigaportal.permissions import has_role
+from gigaportal.reports.period import PARAMETERS, parse_period
+from gigaportal.reports.registry import ReportSpec, get
+from gigaportal.reports.tables import download_requested, download_response
+
+# Period parameters of older links (bookmarks, e-mails) and the one name they now have.
+LEGACY_PARAMETERS = {"year": "fy", "fiscal_year": "fy"}
+
+
+class ReportView(View):
+    report = ""  # the registered slug
+    output = "page"  # or "chart"
+    http_method_names = ["get", "head", "options"]
+
+    @property
+    def spec(self) -> ReportSpec:
+        return get(self.report)
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not has_role(request.user, self.spec.roles):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, **kwargs):
+        spec = self.spec
+        if legacy := self._legacy_redirect(request):
+            return legacy
+        today = timezone.localdate()
+        period = None
+        if spec.period is not None:
+            period = parse_period(request.GET, spec.period) or spec.default_period(
+                request.user, today=today
+            )
+        filters = {name: parse(request.GET) for name, parse in spec.filters.items()}
+        chart_kwargs = {}
+        for name, value in kwargs.items():
+            (chart_kwargs if self.output == "chart" else filters)[name] = value
+        report = spec.run(user=request.user, period=period, **filters)
+        if self.output == "chart":
+            return self._chart(spec, report, chart_kwargs)
+        if fmt := download_requested(request):
+            return download_response(report, fmt, spec.download_name(period))
+        return render(request, spec.template, self._context(request, spec, report, period, today))
+
+    def _legacy_redirect(self, request):
+        params = request.GET.copy()
+        moved = False
+        for old, new in LEGACY_PARAMETERS.items():
+            if old in params:
+                value = params.pop(old)[-1]
+                params.setdefault(new, value)
+                moved = True
+        if not moved:
+            return None
+        return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
+
+    def _chart(self, spec: ReportSpec, report, kwargs):
+        from gigaportal import charts
+
+        if spec.chart is None:
+            raise Http404
+        key = [spec.slug, kwargs, report.columns, report.rows, report.footer, str(report.title)]
+        return charts.png_response(charts.cached_png(key, lambda: spec.chart(report, **kwargs)))
+
+    def _context(self, request, spec, report, period, today) -> dict:
+        params = request.GET.copy()
+        for name in ("download", "page"):
+            params.pop(name, None)
+        period_params = "&".join(f"{k}={v}" for k, v in (period.params() if period else {}).items())
+        other = params.copy()
+        for name in PARAMETERS:
+            other.pop(name, None)
+        query = "&".join(filter(None, [period_params, other.urlencode()]))
+        # The picker's form carries the other parameters along, except those its own
+        # controls send.
+        kept = other.copy()
+        for name in spec.filters:
+            kept.pop(name, None)
+        return {
+            "spec": spec,
+            "report": report,
+            "period": period,
+            "period_kind": spec.period.value if spec.period else "",
+            "period_choices": spec.choices(request.user, selected=period, today=today)
+            if period
+            else {},
+            "period_note": self._period_note(period, today),
+            "kept_params": list(kept.items()),
+            "query": query,
+            "download_base": f"?{query}&" if query else "?",
+            "chart_query": query,
+            "title": report.title or spec.title,
+        }
+
+    @staticmethod
+    def _period_note(period, today) -> str:
+        if period is None or not period.is_default or period.is_current(today):
+            return ""
+        return _("Showing %(period)s, the latest period with records.") % {"period": period.label}

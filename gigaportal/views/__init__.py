@@ -1,0 +1,25 @@
+"""The portal's own pages: homes, schools, health (portal), imports and the change log."""
+
+from gigaportal.views.changes import ObjectChangeListView, ObjectHistoryView
+from gigaportal.views.imports import (
+    ImportBatchDetailView,
+    ImportBatchListView,
+    ImportBatchStatusView,
+    ImportView,
+    UploadForm,
+)
+from gigaportal.views.portal import SchoolDetailView, SchoolListView, healthz, home
+
+__all__ = [
+    "ImportBatchDetailView",
+    "ImportBatchListView",
+    "ImportBatchStatusView",
+    "ImportView",
+    "ObjectChangeListView",
+    "ObjectHistoryView",
+    "SchoolDetailView",
+    "SchoolListView",
+    "UploadForm",
+    "healthz",
+    "home",
+]

@@ -1,0 +1,113 @@
+"""One upload page for every import of the portal, and the pages of its batches.
+
+An app's import page is `ImportView.as_view(kind=...)` for an importer registered in
+gigaportal.imports. A small file is imported while the browser waits; a large one is
+stored and imported by a worker, and the browser follows its batch's progress. Either
+way the outcome is the batch's: imported, already imported (the same file again:
+nothing changed), or refused with every row-numbered reason (nothing changed).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import ListView
+
+from gigaportal import imports, selectors
+from gigaportal.models import ImportBatch
+from gigaportal.permissions import RoleRequiredMixin
+from gigaportal.roles import LEADER_ROLES
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+# Files up to this size are imported while the browser waits; larger ones by a worker.
+SYNC_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV file"),
+        help_text=gettext_lazy("UTF-8 or Shift_JIS (as saved by Excel)."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size == 0:
+            raise forms.ValidationError(_("The file is empty."))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 200 MB."))
+        return upload
+
+
+class ImportView(RoleRequiredMixin, View):
+    allowed_roles = LEADER_ROLES
+    kind = ""
+    template_name = "gigaportal/import.html"
+
+    def context(self, form, errors=None) -> dict:
+        entry = imports.importer(self.kind)
+        return {
+            "form": form,
+            "title": entry.title,
+            "help_text": entry.help_text,
+            "columns": entry.columns,
+            "errors": errors or [],
+            "batches": selectors.import_batches(user=self.request.user, kind=self.kind)[:10],
+        }
+
+    def get(self, request):
+        return render(request, self.template_name, self.context(UploadForm()))
+
+    def post(self, request):
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, self.context(form), status=400)
+        upload = form.cleaned_data["file"]
+        if upload.size > SYNC_IMPORT_BYTES:
+            batch = imports.batch_start(kind=self.kind, upload=upload, by=request.user)
+            return redirect("imports:detail", pk=batch.pk)
+        batch = imports.batch_import(kind=self.kind, file=upload, by=request.user, name=upload.name)
+        if batch.status == ImportBatch.Status.FAILED:
+            return render(request, self.template_name, self.context(form, batch.errors), status=400)
+        if batch.status == ImportBatch.Status.UNCHANGED:
+            messages.info(request, imports.describe(batch))
+        else:
+            messages.success(request, imports.describe(batch))
+        return redirect(imports.importer(self.kind).success_url)
+
+
+class ImportBatchListView(RoleRequiredMixin, ListView):
+    """What came in: every import, newest first (the leader's and admins' page)."""
+
+    allowed_roles = LEADER_ROLES
+    template_name = "gigaportal/importbatch_list.html"
+    context_object_name = "batches"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.import_batches(user=self.request.user)
+
+
+class ImportBatchDetailView(RoleRequiredMixin, View):
+    allowed_roles = LEADER_ROLES
+
+    def get(self, request, pk):
+        batch = selectors.import_batch_get(user=request.user, pk=pk)
+        entry = imports.REGISTRY.get(batch.kind)
+        return render(
+            request,
+            "gigaportal/importbatch_detail.html",
+            {"batch": batch, "progress": imports.batch_progress(batch), "importer": entry},
+        )
+
+
+class ImportBatchStatusView(RoleRequiredMixin, View):
+    allowed_roles = LEADER_ROLES
+
+    def get(self, request, pk):
+        batch = selectors.import_batch_get(user=request.user, pk=pk)
+        return JsonResponse(imports.batch_progress(batch))
