@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -18,8 +19,29 @@ from gigaportal import changelog
 from gigaportal.models import FiscalTerm, ImportBatch, ObjectChange, School, User
 from gigaportal.services import user_role_flags, user_send_set_password_links
 
+# Roles are a field of the user (gigaportal.roles), not Django's groups: the groups
+# page would only offer permissions that nothing reads (and that Django names in
+# English, "Can add …").
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
 admin.site.site_header = _("GIGA school support portal administration")
 admin.site.site_title = _("GIGA support portal")
+
+
+def month_column(name: str, description=None):
+    """A list or inline column for a month kept as its first day: 2022年4月, as every
+    page writes months, not 2022年4月1日. Use it as a ModelAdmin attribute and name it
+    in list_display or an inline's fields (and readonly_fields)."""
+    from gigaportal import dates
+    from gigaportal.calendar import Month
+
+    def column(*args):  # (obj), or (admin, obj) as a method of the ModelAdmin
+        value = getattr(args[-1], name)
+        return dates.month_text(Month.of(value)) if value else "—"
+
+    column.__name__ = f"{name}_month"
+    return admin.display(description=description or _("month"), ordering=name)(column)
 
 
 class _ShowOnly:
@@ -178,8 +200,15 @@ class FiscalTermAdmin(ChangeLoggedAdmin):
 class ObjectChangeAdmin(ReadOnlyAdmin):
     list_display = ["time", "by_name", "via", "action", "content_type", "object_repr", "school"]
     list_filter = ["action", "via", "content_type"]
+    list_select_related = ["content_type", "school"]
     search_fields = ["object_repr", "by_name", "object_id", "request_id"]
     date_hierarchy = "time"
+    exclude = ["changes"]  # shown readable below; the JSON is in the command's CSV
+    readonly_fields = ["changes_text"]
+
+    @admin.display(description=_("changes"))
+    def changes_text(self, obj) -> str:
+        return "\n".join(str(line) for line in obj.lines())
 
 
 @admin.register(ImportBatch)
@@ -187,3 +216,12 @@ class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "kind", "file_name", "status", "created", "updated", "by_name"]
     list_filter = ["kind", "status"]
     search_fields = ["file_name", "sha256", "by_name"]
+    # The importer's own bookkeeping (its options and details); the outcome reads below.
+    exclude = ["details", "options"]
+    readonly_fields = ["outcome"]
+
+    @admin.display(description=_("outcome"))
+    def outcome(self, obj) -> str:
+        from gigaportal import imports
+
+        return imports.describe(obj)

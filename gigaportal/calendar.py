@@ -33,8 +33,15 @@ def reiwa_year_label(year: int) -> str:
     return "平成元" if n == 1 else f"平成{n}"
 
 
-def fiscal_year_label(year: int) -> str:
-    """2022 → '令和4年度'; 2019 → '令和元年度'."""
+def wareki_date(day: dt.date) -> str:
+    """2022-12-10 → '令和4年12月10日' (letters to the parents are dated this way)."""
+    return f"{reiwa_year_label(day.year)}年{day.month}月{day.day}日"
+
+
+def fiscal_year_label(year: int, *, language: str = "ja") -> str:
+    """2022 → '令和4年度'; 2019 → '令和元年度'; in English 'FY2022'."""
+    if language.startswith("en"):
+        return f"FY{year}"
     return f"{reiwa_year_label(year)}年度"
 
 
@@ -107,16 +114,27 @@ def fiscal_months(year: int) -> list[Month]:
     return list(month_range(Month(year, 4), Month(year + 1, 3)))
 
 
-def month_label(month: Month, *, with_year: bool = False) -> str:
-    """'9月', or with the year '2022年9月'."""
+MONTH_ABBR_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = {"ja": "月火水木金土日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def month_label(month: Month, *, with_year: bool = False, language: str = "ja") -> str:
+    """'9月', or with the year '2022年9月'; in English 'Sep', 'Sep 2022'."""
+    if language.startswith("en"):
+        name = MONTH_ABBR_EN[month.month - 1]
+        return f"{name} {month.year}" if with_year else name
     return f"{month.year}年{month.month}月" if with_year else f"{month.month}月"
 
 
-def japanese_date(day: dt.date, *, weekday: bool = False) -> str:
-    """'2022年4月15日', optionally with the weekday '2022年4月15日(金)'."""
+def japanese_date(day: dt.date, *, weekday: bool = False, language: str = "ja") -> str:
+    """'2022年4月15日', optionally with the weekday '2022年4月15日(金)'; in English
+    '15 Apr 2022 (Fri)'."""
+    if language.startswith("en"):
+        text = f"{day.day} {MONTH_ABBR_EN[day.month - 1]} {day.year}"
+        return text + f" ({WEEKDAYS['en'][day.weekday()]})" if weekday else text
     text = f"{day.year}年{day.month}月{day.day}日"
     if weekday:
-        text += "(" + "月火水木金土日"[day.weekday()] + ")"
+        text += "(" + WEEKDAYS["ja"][day.weekday()] + ")"
     return text
 
 
@@ -131,7 +149,7 @@ class Term:
 
     @property
     def label(self) -> str:
-        return f"{self.number}学期"
+        return term_label(self.number)
 
     def contains(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
@@ -183,3 +201,8 @@ def term_of(day: dt.date, terms: Iterable[Term]) -> Term | None:
         if term.contains(day):
             return term
     return None
+
+
+def term_label(number: int, *, language: str = "ja") -> str:
+    """1 → '1学期'; in English 'Term 1'."""
+    return f"Term {number}" if language.startswith("en") else f"{number}学期"

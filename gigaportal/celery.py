@@ -18,13 +18,11 @@ app.autodiscover_tasks()
 BEAT_SCHEDULE: dict[str, dict] = {
     # Beat's proof of life, read by /healthz and beat's container health check.
     "heartbeat": {"task": "gigaportal.tasks.heartbeat", "schedule": crontab(minute="*/5")},
-    # E-mails to schools whose send task was lost (a broker restart) go out here.
-    "support-pending-emails": {
-        "task": "support.tasks.send_pending_emails",
-        "schedule": crontab(minute="*/10"),
-    },
-    # Traffic: outgoing actions left pending (broker outage, back-off) and months due.
-    "traffic-sweep": {"task": "traffic.tasks.sweep_undelivered", "schedule": crontab(minute="*/2")},
+    # Every outbox (e-mails to schools, traffic's actions, policy reminders): what was
+    # left pending (a broker outage, a back-off) goes out; dead workers' claims flagged.
+    "outbox-sweep": {"task": "gigaportal.tasks.sweep_outboxes", "schedule": crontab(minute="*/2")},
+    # Traffic: months due whose evaluation task was lost.
+    "traffic-sweep": {"task": "traffic.tasks.sweep_undelivered", "schedule": crontab(minute="*/5")},
     # Import batches never published (broker down at upload) or left by a dead worker.
     "import-sweep": {
         "task": "gigaportal.tasks.sweep_import_batches",

@@ -15,7 +15,9 @@ A service records its change after it has made it:
   the log holds their school's objects only.
 - `changes` is `{"field": [before, after]}` with readable values: a related object by
   its text, several by their texts, dates as YYYY-MM-DD. Only fields that changed are
-  kept; a creation lists the fields it set.
+  kept; a creation lists the fields it set. A part of the object saved with it (a
+  chart's boxes) is keyed "<model name> <id>" with its values as a dict; pages show
+  the key as that model's verbose name (`change_lines`).
 - The request id and the channel (a portal page, Django admin, a command, the system)
   come from `context()`, which the middleware and the commands set.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,10 +37,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
+from django.utils.translation import pgettext
 
 from gigaportal.models import ObjectChange
 from gigaportal.scope import COMMAND_LINE, SYSTEM
@@ -115,6 +121,83 @@ def readable(value: Any) -> Any:
     return force_str(value)
 
 
+@dataclass(frozen=True)
+class ChangeLine:
+    """One field of an entry as a person reads it: the field's name in their language,
+    choice codes as their labels, yes/no for a flag."""
+
+    label: str
+    before: str
+    after: str
+    created: bool  # no value before (a creation, or a field set for the first time)
+
+    def __str__(self) -> str:
+        after = self.after or "—"
+        return (
+            f"{self.label}: {after}" if self.created else f"{self.label}: {self.before} → {after}"
+        )
+
+
+def _value_text(field, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return pgettext("change log", "yes") if value else pgettext("change log", "no")
+    if isinstance(value, Mapping):
+        # A snapshot of a related row: its values, in order.
+        return " / ".join(t for t in (_value_text(None, v) for v in value.values()) if t)
+    if isinstance(value, list | tuple):
+        return "、".join(t for t in (_value_text(field, v) for v in value) if t)
+    if field is not None and getattr(field, "flatchoices", None):
+        labels = {str(code): label for code, label in field.flatchoices}
+        return force_str(labels.get(str(value), value))
+    return force_str(value)
+
+
+_PART_KEY = re.compile(r"([a-z][a-z0-9_]*) (\S+)")
+
+
+def _label(model, name: str):
+    """(label, field) for a key of `changes`: a field of the model by its verbose name;
+    a part of the object recorded as "<model name> <id>" (a chart's box: "orgnode 21")
+    by that model's verbose name and the id; anything else by the key as recorded."""
+    if model is not None:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            pass
+        else:
+            return force_str(getattr(field, "verbose_name", name)), field
+        part = _PART_KEY.fullmatch(name)
+        if part:
+            try:
+                related = apps.get_model(model._meta.app_label, part[1])
+            except LookupError:
+                related = None
+            if related is not None:
+                return f"{related._meta.verbose_name} {part[2]}", None
+    return name.replace("_", " "), None
+
+
+def change_lines(entry: ObjectChange) -> list[ChangeLine]:
+    """The entry's `changes`, readable: fields of its model by their verbose names,
+    anything else (a count, a related list) by the key it was recorded under."""
+    model = entry.content_type.model_class()
+    lines = []
+    for name, pair in (entry.changes or {}).items():
+        before, after = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        label, field = _label(model, name)
+        lines.append(
+            ChangeLine(
+                label=label,
+                before=_value_text(field, before),
+                after=_value_text(field, after),
+                created=before is None,
+            )
+        )
+    return lines
+
+
 def values(obj: models.Model, fields: Sequence[str]) -> dict[str, Any]:
     """The readable values of `fields` of `obj` (many-to-many ones as sorted texts;
     they cost a query each, so pass them only off the hot paths)."""
@@ -188,16 +271,24 @@ def record(
         if action == Action.UPDATE and not changes:
             return None
     user_id, name, via = actor(by)
+    school = school_id if school_id is not None else school_id_of(obj)
+    content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+    if "school" in changes and school is not None:
+        # The object moved to another school: its history moves with it, so the school
+        # it left no longer reads what the object holds now.
+        ObjectChange.objects.filter(content_type=content_type, object_id=str(obj.pk)).exclude(
+            school_id=school
+        ).update(school_id=school)
     return ObjectChange.objects.create(
         by_id=user_id,
         by_name=name,
         via=via,
         request_id=current().request_id,
         action=action,
-        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        content_type=content_type,
         object_id=str(obj.pk),
         object_repr=(text or force_str(obj))[:200],
-        school_id=school_id if school_id is not None else school_id_of(obj),
+        school_id=school,
         changes={key: [readable(v) for v in pair] for key, pair in changes.items()},
     )
 

@@ -39,6 +39,42 @@ def _style(ax) -> None:
     ax.spines["top"].set_visible(False)
 
 
+def _thousands(ax, axis: str = "y") -> None:
+    """Axis numbers as 68,216, not 68216."""
+    from matplotlib.ticker import FuncFormatter
+
+    formatter = FuncFormatter(lambda value, _pos: f"{value:,.0f}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+
+
+def _counts_axis(ax, values: Sequence[float], *, percent: bool = False) -> None:
+    """An axis for counts: from zero, whole numbers, and room above a flat series (a
+    stock of 21 all year is drawn near the top of 0–25, not on a 20.0–22.0 scale)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if percent:
+        ax.set_ylim(0, 100)
+        return
+    top = max((float(v) for v in values if v is not None), default=0)
+    ax.set_ylim(0, top * 1.15 if top > 0 else 1)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True, min_n_ticks=2))
+    _thousands(ax)
+
+
+def _legend_below(figure, handles, names) -> None:
+    """The legend under the plot, so that it never covers a bar or a line."""
+    if not handles:
+        return
+    legend = figure.legend(
+        handles,
+        names,
+        loc="outside lower center",
+        ncol=min(len(handles), 4),
+        prop={"family": FONT_FAMILY},
+    )
+    legend.set_frame_on(False)
+
+
 def bar_line_chart(
     *,
     title: str,
@@ -51,25 +87,24 @@ def bar_line_chart(
 ) -> Figure:
     """Bars on the left axis and, optionally, a line on the right axis: incidents and
     spares remaining, or GB used and the usage rate."""
-    figure = new_figure()
+    figure = new_figure(8, 4.4)
     ax = figure.add_subplot()
     positions = range(len(labels))
     ax.bar(positions, bars, color=BAR_COLOR, label=bar_label)
     ax.set_xticks(list(positions), labels)
     ax.set_ylabel(bar_label)
     ax.set_title(title)
+    _counts_axis(ax, bars)
     handles, names = ax.get_legend_handles_labels()
     if line is not None:
         ax2 = ax.twinx()
         ax2.plot(list(positions), line, color=LINE_COLOR, marker="o", label=line_label)
         ax2.set_ylabel(line_label)
-        if line_is_percent:
-            ax2.set_ylim(0, 100)
+        _counts_axis(ax2, line, percent=line_is_percent)
         _style(ax2)
         h2, n2 = ax2.get_legend_handles_labels()
         handles, names = handles + h2, names + n2
-    legend = ax.legend(handles, names, loc="upper left", prop={"family": FONT_FAMILY})
-    legend.set_frame_on(False)
+    _legend_below(figure, handles, names)
     _style(ax)
     return figure
 
@@ -78,23 +113,20 @@ def grouped_bar_chart(
     *, title: str, groups: Sequence[str], series: dict[str, Sequence[float]], ylabel: str = ""
 ) -> Figure:
     """Bars side by side for each group: e.g. terms as groups, support kinds as series."""
-    figure = new_figure()
+    figure = new_figure(8, 4.4)
     ax = figure.add_subplot()
     count = max(len(series), 1)
     width = 0.8 / count
     for index, (name, values) in enumerate(series.items()):
         offsets = [g + (index - (count - 1) / 2) * width for g in range(len(groups))]
         bars = ax.bar(offsets, values, width, label=name, color=PALETTE[index % len(PALETTE)])
-        ax.bar_label(bars, fontsize=8)
+        ax.bar_label(bars, fontsize=8, fmt="{:,.0f}")
     ax.set_xticks(list(range(len(groups))), groups)
-    # Counts never go below zero; without this an all-zero chart shows a -0.04 axis.
-    ax.set_ylim(bottom=0)
-    if not any(v for values in series.values() for v in values):
-        ax.set_ylim(0, 1)
-        ax.set_yticks([0, 1])
+    _counts_axis(ax, [v for values in series.values() for v in values])
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(prop={"family": FONT_FAMILY}, frameon=False)
+    handles, names = ax.get_legend_handles_labels()
+    _legend_below(figure, handles, names)
     _style(ax)
     return figure
 

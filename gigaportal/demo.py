@@ -136,12 +136,61 @@ def demo_check() -> None:
         )
 
 
+# Principals' names for the parents' letter: a surname and a given name, in turn.
+SURNAMES = [
+    "佐藤",
+    "鈴木",
+    "高橋",
+    "田中",
+    "伊藤",
+    "渡辺",
+    "山本",
+    "中村",
+    "小林",
+    "加藤",
+    "吉田",
+    "山田",
+    "佐々木",
+    "山口",
+    "松本",
+    "井上",
+    "木村",
+    "林",
+    "清水",
+]
+GIVEN_NAMES = [
+    "誠",
+    "恵子",
+    "浩",
+    "直子",
+    "隆",
+    "裕子",
+    "修",
+    "幸子",
+    "博",
+    "明美",
+    "健一",
+    "久美子",
+    "正人",
+]
+
+
+def principal_name(index: int) -> str:
+    return f"{SURNAMES[index % len(SURNAMES)]} {GIVEN_NAMES[(index * 7) % len(GIVEN_NAMES)]}"
+
+
 def load(*, stdout) -> None:
     existing = set(School.objects.values_list("code", flat=True))
     School.objects.bulk_create(
         [
-            School(code=code, name=name, kind=kind, email=f"{code.lower()}@schools.{EMAIL_DOMAIN}")
-            for code, name, kind in DEMO_SCHOOLS
+            School(
+                code=code,
+                name=name,
+                kind=kind,
+                email=f"{code.lower()}@schools.{EMAIL_DOMAIN}",
+                principal_name=principal_name(index),
+            )
+            for index, (code, name, kind) in enumerate(DEMO_SCHOOLS)
             if code not in existing
         ]
     )

@@ -77,8 +77,14 @@ class Importer:
     run: Callable[..., ImportResult]
     help_text: Any = ""
     success_url: str = "home"
+    # Its rows add to what is there (a log, ledger events): the same file must never be
+    # applied twice. Otherwise it replaces, and only a repeat of the last file is a no-op.
+    additive: bool = False
     # How the page words a result (a default for "N new, M updated").
     describe: Callable[[ImportResult], str] | None = None
+    # What a file goes into, when the kind has several (a survey's respondent group),
+    # from the import's options: a repeat is the same file into the same target.
+    target: Callable[[Mapping], str] | None = None
 
 
 REGISTRY: dict[str, Importer] = {}
@@ -159,8 +165,11 @@ def file_digest(binary: IO[bytes]) -> tuple[str, int]:
 
 def _new_batch(*, kind: str, name: str, by, options: Mapping | None) -> ImportBatch:
     user_id, by_name, via = changelog.actor(by)
+    entry = importer(kind)
     return ImportBatch(
         kind=kind,
+        target=str(entry.target(options or {}))[:200] if entry.target else "",
+        additive=entry.additive,
         file_name=str(name or "")[-255:],
         by_id=user_id,
         by_name=by_name,
@@ -212,7 +221,7 @@ def batch_run(*, batch_id: int) -> str:
             binary = batch.file.open("rb")
         except Exception:
             logger.exception("import batch %s: its stored file cannot be read", batch.pk)
-            _finish(batch, ImportBatch.Status.FAILED, errors=[str(UNEXPECTED)])
+            _finish(batch, ImportBatch.Status.FAILED, errors=[str(UNEXPECTED)], file="")
             return batch.status
         with binary:
             batch.sha256, _size = file_digest(binary)
@@ -272,15 +281,17 @@ def _apply(batch: ImportBatch, file: IO[bytes], by) -> ImportBatch:
 
 
 def _earlier(batch: ImportBatch) -> ImportBatch | None:
+    """The applied batch this file repeats, if applying it again would change nothing:
+    any earlier one for an additive kind, the last one applied for the others."""
     if not batch.sha256:
         return None
-    return (
-        ImportBatch.objects.filter(
-            kind=batch.kind, sha256=batch.sha256, status=ImportBatch.Status.DONE
-        )
-        .exclude(pk=batch.pk)
-        .first()
-    )
+    applied = ImportBatch.objects.filter(
+        kind=batch.kind, target=batch.target, status=ImportBatch.Status.DONE
+    ).exclude(pk=batch.pk)
+    if batch.additive:
+        return applied.filter(sha256=batch.sha256).first()
+    last = applied.order_by("-finished_at", "-pk").first()
+    return last if last is not None and last.sha256 == batch.sha256 else None
 
 
 def _finish(batch: ImportBatch, status: str, **values) -> None:
@@ -365,11 +376,13 @@ def batches_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], int]:
     transaction was rolled back with it)."""
     now = now or timezone.now()
     limit = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    # A worker's batch still has its stored upload while it runs; a command's import
+    # has none and runs as long as it takes, in its own process.
     stopped = ImportBatch.objects.filter(
         status=ImportBatch.Status.RUNNING, started_at__lt=now - limit
-    )
+    ).exclude(file="")
     # Their worker never reached _apply's cleanup: the stored upload ends with them.
-    for batch in stopped.exclude(file=""):
+    for batch in stopped:
         batch.file.delete(save=False)
     dead = stopped.update(
         status=ImportBatch.Status.FAILED,

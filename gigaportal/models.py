@@ -23,6 +23,8 @@ class School(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     email = models.EmailField(_("contact e-mail"), blank=True)
+    # Letters to the parents are signed by the principal (校長名).
+    principal_name = models.CharField(_("principal"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     school_path = "pk"
@@ -124,7 +126,9 @@ class FiscalTerm(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{calendar.fiscal_year_label(self.fiscal_year)} {self.number}学期"
+        from gigaportal import dates
+
+        return f"{dates.fiscal_year_text(self.fiscal_year)} {dates.term_text(self.number)}"
 
     def as_term(self) -> calendar.Term:
         return calendar.Term(self.fiscal_year, self.number, self.start, self.end)
@@ -263,7 +267,16 @@ class ObjectChange(Attributed):
         ]
 
     def __str__(self) -> str:
-        return f"{self.time:%Y-%m-%d %H:%M} {self.by_name} {self.action} {self.object_repr}"
+        when = timezone.localtime(self.time)
+        return (
+            f"{when:%Y-%m-%d %H:%M} {self.by_name} {self.get_action_display()} {self.object_repr}"
+        )
+
+    def lines(self):
+        """The changes as a person reads them (gigaportal.changelog.change_lines)."""
+        from gigaportal.changelog import change_lines
+
+        return change_lines(self)
 
 
 class ImportBatch(Attributed):
@@ -271,9 +284,12 @@ class ImportBatch(Attributed):
     usage, the support log, surveys): who, when, which file (name and SHA-256), what it
     did, and for a browser upload handled by a worker, its progress.
 
-    The same file twice is a no-op everywhere: a file whose digest matches an earlier
-    batch of its kind that was applied is not applied again (the unique index makes
-    that hold even for two uploads at the same moment).
+    The same file twice is a no-op everywhere, in the way its kind needs: an additive
+    kind (the support log, device events: the same rows twice would count twice) never
+    applies a file it applied before, and a unique index makes that hold even for two
+    uploads at the same moment; a kind that replaces (schools, users, devices, a usage
+    month) skips a file only when it is the last one applied, so an earlier file can be
+    imported again to undo a later one.
     """
 
     class Status(models.TextChoices):
@@ -284,6 +300,8 @@ class ImportBatch(Attributed):
         FAILED = "failed", _("refused")
 
     kind = models.CharField(_("kind"), max_length=40)
+    # What the file went into when a kind has several (gigaportal.imports.Importer.target).
+    target = models.CharField(_("imported into"), max_length=200, blank=True)
     file_name = models.CharField(_("file name"), max_length=255, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
@@ -293,6 +311,8 @@ class ImportBatch(Attributed):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
+    # The importer's rows add to what is there (see the class's docstring).
+    additive = models.BooleanField(_("adds rows"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -313,8 +333,8 @@ class ImportBatch(Attributed):
         indexes = [models.Index(fields=["kind", "sha256"], name="import_kind_digest")]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "sha256"],
-                condition=Q(status="done"),
+                fields=["kind", "target", "sha256"],
+                condition=Q(status="done", additive=True) & ~Q(sha256=""),
                 name="import_applied_once",
             )
         ]

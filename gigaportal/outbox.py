@@ -92,7 +92,8 @@ class OutboxItem(models.Model):
     # The first retry waits this long, then twice as long each time, up to the cap.
     backoff_base_seconds: int = 30
     backoff_cap_seconds: int = 60 * 60
-    # Far longer than the task time limit: a claim this old is a dead worker's.
+    # A claim older than this belongs to a dead worker: twice the task time limit
+    # (Celery stops a task by then), and never less than this floor.
     stale_after = dt.timedelta(minutes=30)
 
     class Meta:
@@ -155,8 +156,14 @@ def deliver(
     except DeliveryUncertain as exc:
         mine.update(state=State.FAILED, last_error=f"{stored_text(UNCERTAIN_MESSAGE)} ({exc})")
         return Outcome.FAILED, 0
-    except DeliveryError as exc:
-        error = str(exc)
+    except Exception as exc:
+        # A DeliveryError, or anything unexpected (a mail header with a line break, a
+        # bug): nothing is known to have gone out, so the row is retried with back-off
+        # and fails visibly after the last attempt, never left "sending" (which would
+        # read as a dead worker) and never stopping the other messages of the batch.
+        if not isinstance(exc, DeliveryError):
+            logger.exception("%s %s: unexpected error while sending", model.__name__, item_id)
+        error = str(exc) or type(exc).__name__
         if item.attempts >= model.max_attempts:
             mine.update(state=State.FAILED, last_error=error)
             return Outcome.FAILED, 0
@@ -196,13 +203,43 @@ def due(model: type[OutboxItem], *, now: dt.datetime | None = None, limit: int =
     )
 
 
+def stale_limit(model: type[OutboxItem]) -> dt.timedelta:
+    """How old a claim is before the sweep calls its worker dead: the model's
+    `stale_after`, but never less than twice the task time limit, so that a slow send
+    still running is not flagged."""
+    from django.conf import settings
+
+    return max(model.stale_after, dt.timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT))
+
+
 def sweep(model: type[OutboxItem], *, now: dt.datetime | None = None) -> tuple[list[int], int]:
     """For the beat: flags stale claims failed and returns the ids now due."""
+
     now = now or timezone.now()
     stale = model.objects.filter(
-        state=State.SENDING, claimed_at__lt=now - model.stale_after
+        state=State.SENDING, claimed_at__lt=now - stale_limit(model)
     ).update(state=State.FAILED, last_error=stored_text(STALE_MESSAGE))
     return due(model, now=now), stale
+
+
+def outbox_models() -> list[type[OutboxItem]]:
+    """Every app's outbox (support's e-mails, traffic's actions, security's reminders)."""
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if issubclass(m, OutboxItem)]
+
+
+def sweep_all(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The beat's one sweep of every outbox: stale claims flagged for a person, and what
+    is due (its task lost with a broker restart, its back-off over) published again.
+    Returns the number published per outbox."""
+    published = {}
+    for model in outbox_models():
+        ids, _stale = sweep(model, now=now)
+        if ids:
+            enqueue(model.task_name, ids)
+        published[model._meta.label_lower] = len(ids)
+    return published
 
 
 def resend(model: type[OutboxItem], item_ids: Sequence[int], *, by) -> list[int]:

@@ -7,6 +7,7 @@ a traceback: `?month=abc`, `?fy=9999` and `?staff=x` are typing errors.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -62,3 +63,20 @@ def date_param(params: Mapping[str, str], name: str) -> dt.date | None:
     except ValueError:
         return None
     return day if day.year in FISCAL_YEAR_RANGE else None
+
+
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9,)) | {127: None}
+SEARCH_MAX = 100
+
+
+def clean_text(text: str, *, limit: int = SEARCH_MAX) -> str:
+    """Typed text as a search can use it: NFKC (full-width letters and digits as typed
+    on a phone), control characters and NUL removed (the database refuses NUL), at
+    most `limit` characters, trimmed."""
+    text = unicodedata.normalize("NFKC", text or "").translate(_CONTROL).replace("\t", " ")
+    return text[:limit].strip()
+
+
+def search_param(params: Mapping[str, str], name: str = "q") -> str:
+    """The search box's text, cleaned (see clean_text); empty for none."""
+    return clean_text(params.get(name) or "")

@@ -6,16 +6,25 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from gigaportal import calendar
 from gigaportal.models import FiscalTerm, ImportBatch, ObjectChange, School, User
 from gigaportal.roles import LEADER_ROLES
 
 
-def school_list(*, user, include_inactive: bool = False) -> QuerySet[School]:
+def school_list(
+    *, user, include_inactive: bool = False, kind: str | None = None, query: str = ""
+) -> QuerySet[School]:
+    """The schools the user may see; `query` finds a name or code by any part of it."""
     schools = School.objects.for_user(user)
-    return schools if include_inactive else schools.filter(is_active=True)
+    if not include_inactive:
+        schools = schools.filter(is_active=True)
+    if kind:
+        schools = schools.filter(kind=kind)
+    if query:
+        schools = schools.filter(Q(name__icontains=query) | Q(code__icontains=query))
+    return schools
 
 
 def school_get(*, user, pk: int) -> School:
@@ -79,44 +88,58 @@ def changes(
         entries = entries.filter(school_id=school_id)
     if action:
         entries = entries.filter(action=action)
+    # Day boundaries in the portal's time zone, compared with the indexed column itself.
     if since:
-        entries = entries.filter(time__date__gte=since)
+        entries = entries.filter(time__gte=_local_midnight(since))
     if until:
-        entries = entries.filter(time__date__lte=until)
+        entries = entries.filter(time__lt=_local_midnight(until + dt.timedelta(days=1)))
     return entries.order_by("-time", "-id")
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    from django.utils import timezone
+
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def object_history(*, user, model: ContentType, object_id: str) -> QuerySet[ObjectChange]:
     return changes(user=user, model=model).filter(object_id=object_id)
 
 
-def object_visible(*, user, model: ContentType, object_id: str):
-    """The object itself when it exists and the user may see it, else None: through
-    its model's scope (gigaportal.scope), or, for a model without a school, to the
-    center's side only."""
-    from gigaportal.scope import ScopedQuerySet, sees_all_schools
+def object_lookup(*, user, model: ContentType, object_id: str) -> tuple[bool, object | None]:
+    """(whether the object still exists, the object if the user may see it). Through its
+    model's scope (gigaportal.scope); an object without a school (an account, a policy,
+    an import) to the leader and administrators only."""
+    from gigaportal.scope import ScopedQuerySet
 
     model_class = model.model_class()
     if model_class is None:
-        return None
-    queryset = model_class._default_manager.all()
-    if isinstance(queryset, ScopedQuerySet):
-        queryset = queryset.for_user(user)
-    elif not sees_all_schools(user):
-        return None
+        return False, None
+    everything = model_class._default_manager.all()
     try:
-        return queryset.filter(pk=object_id).first()
+        found = everything.filter(pk=object_id).first()
     except (ValueError, TypeError):
-        return None
+        return False, None
+    if found is None:
+        return False, None
+    if isinstance(everything, ScopedQuerySet):
+        return True, everything.for_user(user).filter(pk=found.pk).first()
+    leads = user.is_authenticated and user.is_active and user.role in LEADER_ROLES
+    return True, found if leads else None
+
+
+PORTAL_APPS = ("gigaportal", "devices", "traffic", "support", "surveys", "security")
 
 
 def logged_models() -> list[ContentType]:
-    """The object types the log holds, for the list's filter."""
-    ids = ObjectChange.objects.order_by().values_list("content_type_id", flat=True).distinct()
-    return sorted(ContentType.objects.filter(pk__in=list(ids)), key=lambda ct: str(ct))
+    """The portal's object types, for the list's filter (from the small ContentType
+    table, not a scan of the log)."""
+    return sorted(ContentType.objects.filter(app_label__in=PORTAL_APPS), key=lambda ct: str(ct))
 
 
 def changers() -> QuerySet[User]:
-    """The people the log names (for the list's filter)."""
-    ids = ObjectChange.objects.order_by().values_list("by_id", flat=True).distinct()
-    return User.objects.filter(pk__in=[i for i in ids if i]).order_by("username")
+    """The people who change things (for the list's filter): every active account but
+    the schools'."""
+    from gigaportal.roles import STAFF_ROLES
+
+    return User.objects.filter(is_active=True, role__in=STAFF_ROLES).order_by("username")

@@ -34,6 +34,7 @@ SCHOOL_COLUMNS = (
     Column("name", ("学校名",)),
     Column("kind", ("校種",)),
     Column("email", ("メール", "メールアドレス"), required=False),
+    Column("principal_name", ("校長名", "校長"), required=False),
 )
 
 SCHOOL_KIND_WORDS = {
@@ -60,6 +61,7 @@ def school_import(*, file: IO[bytes], by=None, options=None, progress=None) -> I
     """
     reader = TableReader(file, SCHOOL_COLUMNS)
     check_duplicate = duplicate_checker(reader, "school_code")
+    with_principal = reader.has_column("principal_name")
     parsed: dict[str, dict] = {}
     for row in reader:
         code = fits(row, "school_code", row.require("school_code"), School, "code")
@@ -68,8 +70,15 @@ def school_import(*, file: IO[bytes], by=None, options=None, progress=None) -> I
         kind = row.parse("kind", parse_choice(SCHOOL_KIND_WORDS))
         email = fits(row, "email", row.parse("email", parse_email, required=False), School, "email")
         email = email or ""
+        values = {"name": name, "kind": kind, "email": email}
+        # A file without the principal's column leaves the names kept in admin alone.
+        if with_principal:
+            values["principal_name"] = (
+                fits(row, "principal_name", row.get("principal_name"), School, "principal_name")
+                or ""
+            )
         if code and name and kind:
-            parsed[code] = {"name": name, "kind": kind, "email": email}
+            parsed[code] = values
     reader.raise_if_errors()
 
     with transaction.atomic():
@@ -84,7 +93,8 @@ def school_import(*, file: IO[bytes], by=None, options=None, progress=None) -> I
                     setattr(school, attr, value)
                 to_update.append(school)
         School.objects.bulk_create(to_create, batch_size=500)
-        School.objects.bulk_update(to_update, ["name", "kind", "email"], batch_size=500)
+        fields = ["name", "kind", "email"] + (["principal_name"] if with_principal else [])
+        School.objects.bulk_update(to_update, fields, batch_size=500)
     return ImportResult(created=len(to_create), updated=len(to_update))
 
 

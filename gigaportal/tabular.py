@@ -419,3 +419,126 @@ def duplicate_checker(reader: TableReader, key: str) -> Callable[[Row, Any], Non
             )
 
     return check
+
+
+# --- Files whose columns are not known in advance (survey exports), CSV or .xlsx ------------
+
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+def is_xlsx(binary: IO[bytes]) -> bool:
+    """A zip file (an .xlsx workbook) rather than text; the file is rewound."""
+    binary.seek(0)
+    head = binary.read(4)
+    binary.seek(0)
+    return head == XLSX_MAGIC
+
+
+def xlsx_cell_text(value: Any) -> str:
+    """A workbook cell as the sheet shows it, so a workbook reads like its CSV:
+    datetimes `2022/11/30 8:15:03` (Google Sheets' form), whole numbers without `.0`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return (
+            f"{value.year}/{value.month}/{value.day} "
+            f"{value.hour}:{value.minute:02d}:{value.second:02d}"
+        )
+    if isinstance(value, dt.date):
+        return f"{value.year}/{value.month}/{value.day}"
+    if isinstance(value, dt.time):
+        return f"{value.hour}:{value.minute:02d}:{value.second:02d}"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def xlsx_records(binary: IO[bytes]) -> Iterator[list[str]]:
+    """The rows of a workbook's first sheet as text cells (see xlsx_cell_text). A file
+    that is not a readable workbook raises TabularError."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(binary, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+    except Exception:
+        raise TabularError.single(
+            _("The file cannot be read as an Excel workbook (.xlsx). Save it again and retry.")
+        ) from None
+    try:
+        for row in rows:
+            yield [xlsx_cell_text(value) for value in row]
+    except Exception:
+        raise TabularError.single(
+            _("The file cannot be read as an Excel workbook (.xlsx). Save it again and retry.")
+        ) from None
+    finally:
+        workbook.close()
+
+
+class RawTable:
+    """A file with a header row whose columns are not known in advance: a CSV (read
+    with the shared encoding detection: UTF-8, BOM, CP932) or the first sheet of an
+    .xlsx workbook. `header` holds the header cells as written; iterating gives
+    (row number, cells as read) for every non-blank row, numbered as TableReader
+    numbers them (the header is row 1, blank rows count). Cells are not normalised:
+    the caller applies `normalize` (NFKC) where it compares."""
+
+    def __init__(self, binary: IO[bytes]) -> None:
+        if hasattr(binary, "seekable") and not binary.seekable():
+            binary = io.BytesIO(binary.read())
+        self.errors = ErrorCollector()
+        self.rows_read = 0
+        if is_xlsx(binary):
+            self.encoding = "xlsx"
+            self._records: Iterator[list[str]] = xlsx_records(binary)
+        else:
+            self.encoding = detect_encoding(binary)
+            text = io.TextIOWrapper(binary, encoding=self.encoding, newline="")
+            self._records = csv.reader(text)
+        self._row_number = 0
+        self.header = self._read_header()
+
+    def _read_header(self) -> list[str]:
+        try:
+            header = next(self._records)
+        except StopIteration:
+            raise TabularError.single(_("The file is empty.")) from None
+        except csv.Error as exc:
+            raise TabularError.single(
+                _("The header row cannot be read: %(error)s") % {"error": exc}, row=1
+            ) from None
+        self._row_number = 1
+        if not any(normalize(cell) for cell in header):
+            raise TabularError.single(
+                _("The first row is blank; it must hold the column names."), row=1
+            )
+        # Trailing header cells that are empty are not columns (a sheet's unused width).
+        while header and not normalize(header[-1]):
+            header = header[:-1]
+        return list(header)
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        while True:
+            try:
+                cells = next(self._records)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                self._row_number += 1
+                self.errors.add(
+                    self._row_number,
+                    "",
+                    _("the line cannot be read as CSV (%(error)s)") % {"error": exc},
+                )
+                continue
+            self._row_number += 1
+            if not "".join(cells).strip():
+                continue
+            self.rows_read += 1
+            yield self._row_number, cells
+        if self.rows_read == 0 and not self.errors:
+            self.errors.add(0, "", _("The file has a header but no data rows."))

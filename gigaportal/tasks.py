@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from gigaportal import imports
+from gigaportal import imports, outbox
 from gigaportal.models import Heartbeat
 
 
@@ -17,6 +17,12 @@ def heartbeat(name: str = "beat") -> str:
 def run_import_batch(batch_id: int) -> str:
     """A browser upload imported by a worker; safe to run twice (the batch is claimed)."""
     return imports.batch_run(batch_id=batch_id)
+
+
+@shared_task
+def sweep_outboxes() -> dict[str, int]:
+    """Beat: every outbox swept (gigaportal.outbox.sweep_all)."""
+    return outbox.sweep_all()
 
 
 @shared_task

@@ -19,12 +19,14 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(max_length=40, verbose_name='kind')),
+                ('target', models.CharField(blank=True, max_length=200, verbose_name='imported into')),
                 ('file_name', models.CharField(blank=True, max_length=255, verbose_name='file name')),
                 ('sha256', models.CharField(blank=True, max_length=64, verbose_name='SHA-256')),
                 ('size', models.PositiveBigIntegerField(default=0, verbose_name='size (bytes)')),
                 ('file', models.FileField(blank=True, upload_to='imports/', verbose_name='file')),
                 ('options', models.JSONField(blank=True, default=dict, verbose_name='options')),
                 ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('done', 'imported'), ('unchanged', 'already imported'), ('failed', 'refused')], default='queued', max_length=10, verbose_name='status')),
+                ('additive', models.BooleanField(default=False, verbose_name='adds rows')),
                 ('by_name', models.CharField(blank=True, max_length=150, verbose_name='by (name)')),
                 ('via', models.CharField(choices=[('web', 'portal page'), ('admin', 'Django admin'), ('command', 'command line'), ('system', 'automatic')], default='web', max_length=10, verbose_name='via')),
                 ('request_id', models.CharField(blank=True, max_length=32, verbose_name='request id')),
@@ -45,7 +47,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'imports',
                 'ordering': ['-created_at', '-id'],
                 'indexes': [models.Index(fields=['kind', 'sha256'], name='import_kind_digest')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'done')), fields=('kind', 'sha256'), name='import_applied_once')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('additive', True), ('status', 'done'), models.Q(('sha256', ''), _negated=True)), fields=('kind', 'target', 'sha256'), name='import_applied_once')],
             },
         ),
         migrations.CreateModel(

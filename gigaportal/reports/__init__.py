@@ -14,6 +14,7 @@ from gigaportal.reports.registry import (
 from gigaportal.reports.tables import (
     DOWNLOAD_FORMATS,
     FORMATS,
+    Coded,
     Report,
     ReportColumn,
     _display_width,
@@ -27,6 +28,7 @@ from gigaportal.reports.tables import (
 )
 
 __all__ = [
+    "Coded",
     "DOWNLOAD_FORMATS",
     "FORMATS",
     "PARAMETERS",

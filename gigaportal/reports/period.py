@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from gigaportal.calendar import Month, fiscal_months, fiscal_year, fiscal_year_label, month_label
+from gigaportal.calendar import Month, fiscal_months, fiscal_year
 from gigaportal.params import fiscal_year_param, month_param
 
 
@@ -95,11 +95,15 @@ class Period:
 
     @property
     def label(self) -> str:
+        """令和4年度, 2022年9月, 2022年1月〜2022年12月 (FY2022, Sep 2022, Jan 2022 – Dec
+        2022 in English)."""
+        from gigaportal.dates import fiscal_year_text, month_text, range_text
+
         if self.kind is PeriodKind.FISCAL_YEAR:
-            return fiscal_year_label(self.fiscal_year)
+            return fiscal_year_text(self.fiscal_year)
         if self.start == self.end:
-            return month_label(self.start, with_year=True)
-        return f"{month_label(self.start, with_year=True)}〜{month_label(self.end, with_year=True)}"
+            return month_text(self.start)
+        return range_text(month_text(self.start), month_text(self.end))
 
     def params(self) -> dict[str, str]:
         """The query parameters that name this period."""
@@ -127,13 +131,24 @@ class Period:
         return self.label
 
 
+FIRST_MONTH, LAST_MONTH = Month(2000, 1), Month(2101, 3)
+
+
+def _month(params: Mapping[str, str], name: str) -> Month | None:
+    """A month the portal can have records for (January 2000 to the end of fiscal
+    year 2100, March 2101): a year typed as 2999 or
+    1900 is a typing error, and stepping a year back or forth from it must not fail."""
+    month = month_param(params, name)
+    return month if month is not None and FIRST_MONTH <= month <= LAST_MONTH else None
+
+
 def parse_period(params: Mapping[str, str], kind: PeriodKind) -> Period | None:
     """The period the query string names, as a period of `kind`; None when it names
     none (or nothing that parses: the page then shows its default)."""
-    start, end = month_param(params, "from"), month_param(params, "to")
+    start, end = _month(params, "from"), _month(params, "to")
     if kind is PeriodKind.RANGE and (start or end):
         return Period.range(start or end, end or start)
-    month = month_param(params, "month")
+    month = _month(params, "month")
     if month:
         return Period.of_kind(kind, month)
     year = fiscal_year_param(params, "fy")

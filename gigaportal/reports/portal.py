@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from gigaportal import selectors
 from gigaportal.reports.registry import ReportSpec, register
-from gigaportal.reports.tables import Report, ReportColumn
+from gigaportal.reports.tables import Coded, Report, ReportColumn
 from gigaportal.roles import LEADER_ROLES, Role
 
 
@@ -33,17 +33,19 @@ def changes_report(entries) -> Report:
             ReportColumn("object_type", _("object type")),
             ReportColumn("object_id", _("object id")),
             ReportColumn("object", _("object")),
+            # Readable on the page and in its downloads; the command's CSV keeps the
+            # JSON as recorded ({"field": [before, after]}) for a program to read.
             ReportColumn("changes", _("changes")),
         ],
         rows=[
             (
                 timezone.localtime(e.time).isoformat(timespec="seconds"),
                 e.by_display,
-                e.action,
+                Coded(e.action, e.get_action_display()),
                 object_type(e),
                 e.object_id,
                 e.object_repr,
-                changes_json(e.changes),
+                Coded(changes_json(e.changes), "\n".join(str(line) for line in e.lines())),
             )
             for e in entries
         ],
@@ -51,7 +53,24 @@ def changes_report(entries) -> Report:
 
 
 def changes(*, user, **filters) -> Report:
-    return changes_report(selectors.changes(user=user, **filters)[:50_000])
+    """Every entry the filters select, read in chunks (no cap: a download or the command
+    that stopped at some row without saying so would mislead)."""
+    return changes_report(selectors.changes(user=user, **filters).iterator(chunk_size=2000))
+
+
+def schools_report(*, schools) -> Report:
+    """The school list as filtered on its page."""
+    return Report(
+        title=_("Schools"),
+        columns=[
+            ReportColumn("school_code", _("school code")),
+            ReportColumn("name", _("name")),
+            ReportColumn("kind", _("kind")),
+            ReportColumn("email", _("contact e-mail")),
+            ReportColumn("principal", _("principal")),
+        ],
+        rows=[(s.code, s.name, s.get_kind_display(), s.email, s.principal_name) for s in schools],
+    )
 
 
 CHANGES = register(

@@ -55,11 +55,11 @@ class ReportSpec:
     def available_months(self, user) -> list[Month]:
         return list(self.months(user=user)) if self.months else []
 
-    def default_period(self, user, *, today) -> Period | None:
+    def default_period(self, user, *, today, months=None) -> Period | None:
         """The latest period with records, marked as chosen for the reader."""
         if self.period is None:
             return None
-        months = self.available_months(user)
+        months = self.available_months(user) if months is None else months
         if not months:
             current = Month.of(today)
             return Period.of_kind(self.period, current).as_default()
@@ -67,9 +67,9 @@ class ReportSpec:
             return Period.range(months[0], months[-1]).as_default()
         return Period.of_kind(self.period, months[-1]).as_default()
 
-    def choices(self, user, *, selected: Period | None, today) -> dict[str, list]:
+    def choices(self, user, *, selected: Period | None, today, months=None) -> dict[str, list]:
         """What the period picker offers: fiscal years or months, newest first."""
-        months = self.available_months(user)
+        months = self.available_months(user) if months is None else months
         if self.period is PeriodKind.FISCAL_YEAR:
             years = set(fiscal_years_of(months)) | {Month.of(today).fiscal_year()}
             if selected:

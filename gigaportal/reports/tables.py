@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.encoding import force_str
 
+from gigaportal.calendar import Month
+
 FORMATS = ("csv", "table")
 
 
@@ -31,6 +34,8 @@ class ReportColumn:
     key: str
     label: Any  # a lazy translation; the header people see
     numeric: bool = False
+    # False: in the downloads only (a long text the page shows elsewhere).
+    on_page: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,25 +110,75 @@ class Report:
         )
 
 
+@dataclass(frozen=True)
+class Coded:
+    """A cell that is a code for programs and a text for people: a status as `sent` in
+    a command's CSV and as 送信済み on the page and in its downloads."""
+
+    code: Any
+    text: str
+
+    def __str__(self) -> str:
+        return str(self.text)
+
+
 def _plain(value: Any) -> Any:
+    """A cell for the commands' machine-readable output: months as YYYY-MM, dates
+    ISO, booleans 1/0, codes as codes."""
     if value is None:
         return ""
+    if isinstance(value, Coded):
+        return value.code
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, Month):
+        return str(value)
     return value
+
+
+def display(value: Any) -> str:
+    """A cell as a person reads it on a page or in a download: a month as 2022年4月
+    (Apr 2022 in English), a date as 2022年4月15日, in the reader's language."""
+    from gigaportal import dates
+
+    if value is None:
+        return ""
+    if isinstance(value, Coded):
+        return force_str(value.text)
+    if isinstance(value, Month):
+        return dates.month_text(value)
+    if isinstance(value, dt.datetime):
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        return f"{dates.date_text(local.date())} {local:%H:%M}"
+    if isinstance(value, dt.date):
+        return dates.date_text(value)
+    if isinstance(value, bool):
+        return "✓" if value else ""
+    return force_str(value)
+
+
+def _human(value: Any) -> Any:
+    """A cell of a download for people (CSV with labels): months and booleans as read,
+    dates in ISO form (spreadsheets read them as dates), numbers as numbers."""
+    if isinstance(value, Month | Coded):
+        return display(value)
+    if isinstance(value, bool):
+        return "✓" if value else ""
+    return _plain(value)
 
 
 def write_csv(report: Report, stream, *, labels: bool = False, footer: bool = True) -> None:
     """Header of column keys (machine-readable, as the commands document) or labels."""
     writer = csv.writer(stream, lineterminator="\r\n" if labels else "\n")
     writer.writerow([force_str(c.label) if labels else c.key for c in report.columns])
+    cell = _human if labels else _plain
     for row in report.rows:
-        writer.writerow([_plain(v) for v in row])
+        writer.writerow([cell(v) for v in row])
     if footer:
         for row in report.footer:
-            writer.writerow([_plain(v) for v in row])
+            writer.writerow([cell(v) for v in row])
 
 
 def csv_bytes(report: Report) -> bytes:
@@ -139,14 +194,27 @@ _SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("\\/*?:[]", "_"))
 
 def _excel_value(value: Any) -> Any:
     """A cell value openpyxl accepts: it refuses aware datetimes and unknown types
-    (a calendar.Month, a lazy translation) with a ValueError."""
+    (a calendar.Month, a lazy translation) with a ValueError. A month is written as a
+    person reads it."""
+    if isinstance(value, Month):
+        return display(value)
+    if isinstance(value, str):
+        return _excel_text(value)
     if value is None or isinstance(value, (bool, int, float, str, dt.date, dt.time)):
         if isinstance(value, dt.datetime) and timezone.is_aware(value):
             return timezone.localtime(value).replace(tzinfo=None)
         return value
     if isinstance(value, Decimal):
         return float(value)
-    return force_str(value)
+    return _excel_text(force_str(value))
+
+
+def _excel_text(text: str) -> str:
+    """Text without the control characters Excel refuses (a vertical tab pasted from
+    Word would stop the whole workbook)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
 def xlsx_bytes(*reports: Report) -> bytes:
@@ -198,7 +266,7 @@ def _display_width(text: str) -> int:
 def text_table(report: Report, *, labels: bool = False) -> str:
     """An aligned plain-text table for management commands."""
     header = [force_str(c.label) if labels else c.key for c in report.columns]
-    body = [[str(_plain(v)) for v in row] for row in (*report.rows, *report.footer)]
+    body = [[force_str(_plain(v)) for v in row] for row in (*report.rows, *report.footer)]
     widths = [
         max(_display_width(cell) for cell in column) for column in zip(header, *body, strict=True)
     ]
@@ -245,5 +313,17 @@ def download_response(report: Report, fmt: str, filename: str) -> HttpResponse:
         )
     else:
         raise ValueError(f"unknown download format {fmt!r}")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    response["Content-Disposition"] = content_disposition(f"{filename}.{fmt}")
     return response
+
+
+def content_disposition(filename: str) -> str:
+    """attachment; filename="<ASCII only>", plus filename*=UTF-8''<the name as given>
+    when the two differ: a school code with a quote or a line break in it cannot break
+    the header."""
+    from urllib.parse import quote
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename).strip("._") or "download"
+    if safe == filename:
+        return f'attachment; filename="{safe}"'
+    return f"attachment; filename=\"{safe}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -47,10 +47,10 @@ class ReportView(View):
             return legacy
         today = timezone.localdate()
         period = None
+        months = spec.available_months(request.user) if spec.period is not None else []
         if spec.period is not None:
-            period = parse_period(request.GET, spec.period) or spec.default_period(
-                request.user, today=today
-            )
+            period = parse_period(self._open_range(request.GET, spec, months), spec.period)
+            period = period or spec.default_period(request.user, today=today, months=months)
         filters = {name: parse(request.GET) for name, parse in spec.filters.items()}
         chart_kwargs = {}
         for name, value in kwargs.items():
@@ -59,8 +59,29 @@ class ReportView(View):
         if self.output == "chart":
             return self._chart(spec, report, chart_kwargs)
         if fmt := download_requested(request):
-            return download_response(report, fmt, spec.download_name(period))
-        return render(request, spec.template, self._context(request, spec, report, period, today))
+            name = report.extra.get("download_name") or spec.download_name(period)
+            return download_response(report, fmt, name)
+        return render(
+            request, spec.template, self._context(request, spec, report, period, today, months)
+        )
+
+    @staticmethod
+    def _open_range(params, spec, months):
+        """`?from=2022-05` alone means from May to the latest month with records, and
+        `?to=` alone from the first (as the range pages always read them)."""
+        from gigaportal.reports.period import PeriodKind
+
+        if spec.period is not PeriodKind.RANGE or not months:
+            return params
+        has_from, has_to = bool(params.get("from")), bool(params.get("to"))
+        if has_from == has_to:
+            return params
+        params = params.copy()
+        if has_from:
+            params["to"] = str(months[-1])
+        else:
+            params["from"] = str(months[0])
+        return params
 
     def _legacy_redirect(self, request):
         params = request.GET.copy()
@@ -82,7 +103,7 @@ class ReportView(View):
         key = [spec.slug, kwargs, report.columns, report.rows, report.footer, str(report.title)]
         return charts.png_response(charts.cached_png(key, lambda: spec.chart(report, **kwargs)))
 
-    def _context(self, request, spec, report, period, today) -> dict:
+    def _context(self, request, spec, report, period, today, months) -> dict:
         params = request.GET.copy()
         for name in ("download", "page"):
             params.pop(name, None)
@@ -101,7 +122,9 @@ class ReportView(View):
             "report": report,
             "period": period,
             "period_kind": spec.period.value if spec.period else "",
-            "period_choices": spec.choices(request.user, selected=period, today=today)
+            "period_choices": spec.choices(
+                request.user, selected=period, today=today, months=months
+            )
             if period
             else {},
             "period_note": self._period_note(period, today),
@@ -110,10 +133,27 @@ class ReportView(View):
             "download_base": f"?{query}&" if query else "?",
             "chart_query": query,
             "title": report.title or spec.title,
+            "section": self._section(spec),
         }
 
     @staticmethod
-    def _period_note(period, today) -> str:
-        if period is None or not period.is_default or period.is_current(today):
+    def _section(spec: ReportSpec) -> str:
+        """The area a report belongs to, for the breadcrumbs ("Devices" for devices.*)."""
+        from django.apps import apps
+
+        label = spec.slug.split(".", 1)[0]
+        try:
+            return str(apps.get_app_config(label).verbose_name)
+        except LookupError:
             return ""
+
+    @staticmethod
+    def _period_note(period, today) -> str:
+        """Said whenever the page chose the period: which one, and why."""
+        if period is None or not period.is_default:
+            return ""
+        if period.is_current(today):
+            return _("Showing %(period)s, the current period; choose another above.") % {
+                "period": period.label
+            }
         return _("Showing %(period)s, the latest period with records.") % {"period": period.label}

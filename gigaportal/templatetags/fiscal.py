@@ -4,7 +4,7 @@ import datetime as dt
 
 from django import template
 
-from gigaportal import calendar
+from gigaportal import calendar, dates
 
 register = template.Library()
 
@@ -31,7 +31,7 @@ def fiscal_year_label(value) -> str:
     if isinstance(value, dt.date):
         value = calendar.fiscal_year(value)
     try:
-        return calendar.fiscal_year_label(int(value))
+        return dates.fiscal_year_text(int(value))
     except (TypeError, ValueError):
         return ""
 
@@ -49,7 +49,7 @@ def month_label(value, with_year: bool = False) -> str:
     if isinstance(value, dt.date):
         value = calendar.Month.of(value)
     if isinstance(value, calendar.Month):
-        return calendar.month_label(value, with_year=bool(with_year))
+        return dates.month_text(value, with_year=bool(with_year))
     return ""
 
 
@@ -57,15 +57,13 @@ def month_label(value, with_year: bool = False) -> str:
 def jdate(value, weekday: bool = False) -> str:
     """{{ some_date|jdate }} → 2022年4月15日; {{ some_date|jdate:True }} adds (金)."""
     value = _as_date(value)
-    return (
-        calendar.japanese_date(value, weekday=bool(weekday)) if isinstance(value, dt.date) else ""
-    )
+    return dates.date_text(value, weekday=bool(weekday)) if isinstance(value, dt.date) else ""
 
 
 @register.filter
 def term_label(number) -> str:
     try:
-        return f"{int(number)}学期"
+        return dates.term_text(int(number))
     except (TypeError, ValueError):
         return ""
 
@@ -73,19 +71,22 @@ def term_label(number) -> str:
 @register.filter
 def report_cells(row, columns):
     """Pairs a report row with its columns for gigaportal/_report_table.html:
-    [(text, numeric), ...], numbers with thousands separators."""
+    [(text, numeric), ...], numbers with thousands separators; a download-only column
+    is left out."""
     from decimal import Decimal
+
+    from gigaportal.reports.tables import display
 
     cells = []
     for value, column in zip(row, columns, strict=False):
-        if value is None:
-            text = ""
-        elif isinstance(value, bool):
+        if not column.on_page:
+            continue
+        if isinstance(value, bool):
             text = "✓" if value else ""
         elif isinstance(value, int | Decimal) and column.numeric:
             text = f"{value:,}"
         else:
-            text = str(value)
+            text = display(value)
         cells.append((text, column.numeric))
     return cells
 
@@ -95,3 +96,10 @@ def object_type(obj) -> str:
     """{% url 'changes:object' obj|object_type obj.pk %}: 'devices.device'."""
     meta = getattr(obj, "_meta", None)
     return f"{meta.app_label}.{meta.model_name}" if meta else ""
+
+
+@register.filter
+def wareki(value) -> str:
+    """{{ some_date|wareki }} → 令和4年12月10日."""
+    value = _as_date(value)
+    return calendar.wareki_date(value) if isinstance(value, dt.date) else ""

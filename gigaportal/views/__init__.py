@@ -8,7 +8,13 @@ from gigaportal.views.imports import (
     ImportView,
     UploadForm,
 )
-from gigaportal.views.portal import SchoolDetailView, SchoolListView, healthz, home
+from gigaportal.views.portal import (
+    PasswordChangeView,
+    SchoolDetailView,
+    SchoolListView,
+    healthz,
+    home,
+)
 
 __all__ = [
     "ImportBatchDetailView",
@@ -17,6 +23,7 @@ __all__ = [
     "ImportView",
     "ObjectChangeListView",
     "ObjectHistoryView",
+    "PasswordChangeView",
     "SchoolDetailView",
     "SchoolListView",
     "UploadForm",

@@ -3,6 +3,8 @@ school user sees their school's objects only) and the history of one object."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 from django.shortcuts import render
@@ -15,10 +17,14 @@ from gigaportal.params import choice_param, date_param, int_param
 from gigaportal.permissions import AnyRoleMixin, RoleRequiredMixin
 from gigaportal.roles import LEADER_ROLES, Role
 
+_MODEL_LABEL = re.compile(r"^[a-z][a-z0-9_]{0,99}\.[a-z][a-z0-9_]{0,99}$")
+_OBJECT_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+
 
 def _content_type(label: str | None) -> ContentType | None:
-    """'devices.device' → its ContentType, or None for anything else."""
-    if not label or label.count(".") != 1:
+    """'devices.device' → its ContentType, or None for anything else (a typing error,
+    a NUL byte the database would refuse)."""
+    if not label or not _MODEL_LABEL.match(label):
         return None
     app_label, model = label.split(".")
     return ContentType.objects.filter(app_label=app_label, model=model).first()
@@ -31,8 +37,10 @@ class ObjectChangeListView(RoleRequiredMixin, ListView):
     paginate_by = 50
 
     def filters(self) -> dict:
+        if hasattr(self, "_filters"):
+            return self._filters
         get = self.request.GET
-        return {
+        self._filters = {
             "by_id": int_param(get, "by"),
             "model": _content_type(get.get("model")),
             "school_id": int_param(get, "school"),
@@ -40,6 +48,7 @@ class ObjectChangeListView(RoleRequiredMixin, ListView):
             "since": date_param(get, "since"),
             "until": date_param(get, "until"),
         }
+        return self._filters
 
     def get_queryset(self):
         return selectors.changes(user=self.request.user, **self.filters())
@@ -73,11 +82,14 @@ class ObjectHistoryView(AnyRoleMixin, View):
 
     def get(self, request, model: str, object_id: str):
         content_type = _content_type(model)
-        if content_type is None:
+        if content_type is None or not _OBJECT_ID.match(object_id):
             raise Http404
-        visible = selectors.object_visible(
+        exists, visible = selectors.object_lookup(
             user=request.user, model=content_type, object_id=object_id
         )
+        if exists and visible is None:
+            # Another school's object (or one that moved to another school since).
+            raise Http404
         entries = list(
             selectors.object_history(user=request.user, model=content_type, object_id=object_id)[
                 :500

@@ -3,17 +3,22 @@ from __future__ import annotations
 import importlib
 
 from django.apps import apps
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView
 
-from gigaportal import selectors
+from gigaportal import changelog, selectors
+from gigaportal.lists import PortalListView
 from gigaportal.models import Heartbeat, School
+from gigaportal.params import choice_param
 from gigaportal.permissions import AnyRoleMixin
+from gigaportal.reports.portal import schools_report
 from gigaportal.roles import Role
 
 HOME_TEMPLATES = {
@@ -24,10 +29,11 @@ HOME_TEMPLATES = {
 }
 
 
-def _app_home_context(user) -> dict[str, dict]:
-    """What each app shows on the home pages: an app with a `home.py` offering
-    `context(*, user) -> dict` is asked, in INSTALLED_APPS order; its template
-    `templates/<app>/_home.html` reads the result as `apps.<app>`."""
+def _app_contexts(function: str, **kwargs) -> dict[str, dict]:
+    """What each app adds to a shared page: an app whose `home.py` offers `function`
+    (`context(*, user)` for the home pages, `school_context(*, user, school)` for a
+    school's page) is asked, in INSTALLED_APPS order; its template
+    (`templates/<app>/_home.html`, `_school.html`) reads the result as `apps.<app>`."""
     found = {}
     for config in apps.get_app_configs():
         try:
@@ -36,8 +42,13 @@ def _app_home_context(user) -> dict[str, dict]:
             if exc.name != f"{config.name}.home":
                 raise
             continue
-        found[config.label] = module.context(user=user)
+        if hasattr(module, function):
+            found[config.label] = getattr(module, function)(**kwargs)
     return found
+
+
+def _app_home_context(user) -> dict[str, dict]:
+    return _app_contexts("context", user=user)
 
 
 @login_required
@@ -53,28 +64,42 @@ def home(request):
     return render(request, template, context)
 
 
-class SchoolListView(AnyRoleMixin, ListView):
+class SchoolListView(PortalListView):
     template_name = "gigaportal/school_list.html"
     context_object_name = "schools"
     paginate_by = 100
+    sort_fields = {"code": ("code",), "name": ("name", "code"), "kind": ("kind", "code")}
+    default_sort = "code"
+    download_name = "schools"
 
-    def get_queryset(self):
-        schools = selectors.school_list(user=self.request.user)
-        kind = self.request.GET.get("kind")
-        if kind in School.Kind.values:
-            schools = schools.filter(kind=kind)
-        return schools
+    def get_base_queryset(self):
+        return selectors.school_list(
+            user=self.request.user,
+            kind=choice_param(self.request.GET, "kind", School.Kind.values),
+            query=self.search,
+        )
+
+    def download_report(self, queryset):
+        return schools_report(schools=queryset)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(kinds=School.Kind.choices, **kwargs)
 
 
 class SchoolDetailView(AnyRoleMixin, DetailView):
+    """A school's hub: everything about it, each with its count, one link away."""
+
     template_name = "gigaportal/school_detail.html"
     context_object_name = "school"
 
     def get_object(self, queryset=None):
         return selectors.school_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            apps=_app_contexts("school_context", user=self.request.user, school=self.object),
+            **kwargs,
+        )
 
 
 def _broker_status() -> tuple[bool, str]:
@@ -124,3 +149,17 @@ def healthz(request):
         },
         status=200 if healthy else 503,
     )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """A person's own new password, recorded in the change log (never the password)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        changelog.record(
+            by=self.request.user,
+            action=changelog.Action.UPDATE,
+            obj=self.request.user,
+            changes={"password": ["", str(_("(changed by its owner)"))]},
+        )
+        return response

@@ -412,8 +412,12 @@ def test_the_progress_shows_the_live_figures_while_running():
 def test_the_database_refuses_a_second_applied_batch_of_one_file(require_postgres):
     from django.db import IntegrityError, transaction
 
-    ImportBatch.objects.create(kind="schools", sha256="a" * 64, status=Status.DONE)
-    ImportBatch.objects.create(kind="schools", sha256="a" * 64, status=Status.UNCHANGED)
-    ImportBatch.objects.create(kind="users", sha256="a" * 64, status=Status.DONE)
+    # An additive kind (a log) never applies one file twice; a kind that replaces may
+    # (an earlier file again undoes a later one).
+    ImportBatch.objects.create(kind="schools", sha256="b" * 64, status=Status.DONE)
+    ImportBatch.objects.create(kind="schools", sha256="b" * 64, status=Status.DONE)
+    ImportBatch.objects.create(kind="log", additive=True, sha256="a" * 64, status=Status.DONE)
+    ImportBatch.objects.create(kind="log", additive=True, sha256="a" * 64, status=Status.UNCHANGED)
+    ImportBatch.objects.create(kind="users", additive=True, sha256="a" * 64, status=Status.DONE)
     with pytest.raises(IntegrityError), transaction.atomic():
-        ImportBatch.objects.create(kind="schools", sha256="a" * 64, status=Status.DONE)
+        ImportBatch.objects.create(kind="log", additive=True, sha256="a" * 64, status=Status.DONE)

@@ -1,0 +1,74 @@
+"""Set-based writes for the imports: rows go to the database in bulk (COPY on
+PostgreSQL, batched executemany on SQLite), never one save() per row. The survey
+answers and the usage import's staging table both go through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.db import connection
+
+SQLITE_BATCH = 5_000
+COPY_LINES = 50_000
+
+
+def _sqlite_value(value):
+    # The sqlite3 module stores str, int, float, bytes and None; dates and decimals are
+    # written as Django writes them (ISO text, decimal text).
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def insert_into(
+    table: str, columns: Sequence[str], rows: Iterable[tuple], *, integers=False
+) -> int:
+    """Inserts plain tuples into the table `table` (its other columns take their
+    defaults) and returns how many were written. `integers`: every value is an int or
+    None, so PostgreSQL's COPY gets text lines built here, not a call per row."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    target = quote(table)
+    written = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+                if not integers:
+                    for row in rows:
+                        copy.write_row(row)
+                        written += 1
+                    return written
+                lines: list[str] = []
+                for row in rows:
+                    lines.append("\t".join("\\N" if v is None else str(v) for v in row))
+                    if len(lines) >= COPY_LINES:
+                        copy.write("\n".join(lines) + "\n")
+                        written += len(lines)
+                        lines.clear()
+                if lines:
+                    copy.write("\n".join(lines) + "\n")
+                    written += len(lines)
+            return written
+        marks = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {target} ({names}) VALUES ({marks})"
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(tuple(_sqlite_value(v) for v in row))
+            if len(batch) >= SQLITE_BATCH:
+                cursor.executemany(sql, batch)
+                written += len(batch)
+                batch.clear()
+        if batch:
+            cursor.executemany(sql, batch)
+            written += len(batch)
+    return written
+
+
+def insert_rows(model, fields: list[str], rows: Iterable[tuple], *, integers: bool = False) -> int:
+    """`insert_into` for a model: `fields` by their names, written to their columns."""
+    columns = [model._meta.get_field(f).column for f in fields]
+    return insert_into(model._meta.db_table, columns, rows, integers=integers)
