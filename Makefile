@@ -27,9 +27,12 @@ migrate: install
 demo: migrate
 	DEBUG=true $(BIN)/python manage.py load_demo
 
+# Links in e-mails point at the server as `make run` serves it (PORT=8080 make run …).
+PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
+
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (demo logins are printed above)"
-	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=true PORTAL_BASE_URL=$(PORTAL_BASE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run

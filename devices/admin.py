@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from devices.models import Device, DeviceEvent, DeviceModel, DevicesSettings
+from devices.serials import normalize_serial
 from gigaportal.admin import ChangeLoggedAdmin, ReadOnlyAdmin
 
 
@@ -15,8 +16,20 @@ class DeviceAdmin(ChangeLoggedAdmin):
     list_filter = ["status", "model"]
     search_fields = ["serial", "line_number", "asset_tag"]
     list_select_related = ["model", "school"]
-    # Status and school change only through ledger events (devices.services).
+    # Status and school change only through ledger events (devices.services); a device
+    # with events keeps its serial and model too (past months' spare counts are worked
+    # out back from today through its events).
     readonly_fields = ["status", "school", "spare_cycle"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and (obj.events.exists() or obj.issued_events.exists()):
+            fields += ["serial", "model"]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        obj.serial = normalize_serial(obj.serial)
+        super().save_model(request, obj, form, change)
 
     def has_add_permission(self, request):
         return False

@@ -93,20 +93,17 @@ def load(*, stdout) -> None:
     schools = list(School.objects.exclude(code=HIGH_SCHOOL).order_by("code"))
     high_school = School.objects.get(code=HIGH_SCHOOL)
     codes = {s.code: s.pk for s in schools}
-    # Pupils per school: junior highs a little larger than elementary schools, and
-    # special-needs schools and their branches small.
-    weights = [
-        60 if s.kind in (School.Kind.SPECIAL_NEEDS, School.Kind.BRANCH) else 300 + (i * 37) % 160
-        for i, s in enumerate(schools)
-    ]
-    devices: list[Device] = []
-    n = 0
-    ipads_at: dict[int, list[str]] = {}
     # Each deployed iPad carries one of its school's demo cellular lines, so the traffic
-    # pages and the MDM recipient lists can name the device behind a heavy line.
+    # pages and the MDM recipient lists can name the device behind a heavy line; a
+    # school's iPads are in proportion to its lines (the papers count 24,933 lines and
+    # 24,213 deployed iPads, so every school has a few lines more than iPads).
     lines_at: dict[str, list[str]] = {}
     for number, code in traffic_demo.demo_lines([s.code for s in schools]):
         lines_at.setdefault(code, []).append(number)
+    weights = [len(lines_at.get(s.code, [])) for s in schools]
+    devices: list[Device] = []
+    n = 0
+    ipads_at: dict[int, list[str]] = {}
     for school, count in zip(schools, _allocate(IPAD_DEPLOYED, weights), strict=True):
         school_lines = iter(lines_at.get(school.code, []))
         for _i in range(count):

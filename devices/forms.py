@@ -4,9 +4,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from devices.models import Device, DeviceEvent
+from devices.models import Device, DeviceEvent, DeviceModel
 from devices.serials import normalize_serial
-from gigaportal.models import School
+from gigaportal.forms import SchoolChoiceField
 
 FAULT_CHOICES = [
     (DeviceEvent.Kind.BREAKAGE.value, DeviceEvent.Kind.BREAKAGE.label),
@@ -62,9 +62,7 @@ class BreakageForm(FaultFields):
 
     field_order = ["school", "serial", "kind", "cause", "spare_serial", "note", "date"]
 
-    school = forms.ModelChoiceField(
-        label=_("school"), queryset=School.objects.filter(is_active=True).order_by("code")
-    )
+    school = SchoolChoiceField(label=_("school"))
     serial = SerialField(
         label=_("serial number"), max_length=40, widget=_serial_input("serial-options")
     )
@@ -85,9 +83,14 @@ class BreakageForm(FaultFields):
 
 
 class FaultReportForm(FaultFields):
-    """A school user's report; staff confirm it and issue the spare."""
+    """A school user's report; staff confirm it and issue the spare. Nothing is chosen
+    in advance: a charging fault is a failure, not a breakage, and the school says which."""
 
     field_order = ["serial", "kind", "cause", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].initial = None
 
     serial = SerialField(
         label=_("serial number"), max_length=40, widget=_serial_input("serial-options")
@@ -104,19 +107,19 @@ class ConfirmFaultForm(BootstrapMixin, forms.Form):
 
 
 class DeviceFilterForm(forms.Form):
-    school = forms.ModelChoiceField(
-        label=_("school"), queryset=School.objects.order_by("code"), required=False
+    school = SchoolChoiceField(label=_("school"), required=False)
+    model = forms.ModelChoiceField(
+        label=_("model"),
+        queryset=DeviceModel.objects.all(),
+        required=False,
+        empty_label=_("All models"),
     )
-    model = forms.ModelChoiceField(label=_("model"), queryset=None, required=False)
     status = forms.ChoiceField(
         label=_("status"), choices=[("", _("All statuses")), *Device.Status.choices], required=False
     )
 
     def __init__(self, *args, schools=None, **kwargs):
-        from devices.models import DeviceModel
-
         super().__init__(*args, **kwargs)
-        self.fields["model"].queryset = DeviceModel.objects.all()
         if schools is not None:
             self.fields["school"].queryset = schools
         for field in self.fields.values():
@@ -129,3 +132,59 @@ class DismissFaultForm(BootstrapMixin, forms.Form):
         max_length=300,
         error_messages={"required": _("Say why the report is dismissed.")},
     )
+
+
+STEP_KINDS = [DeviceEvent.Kind.REPAIR, DeviceEvent.Kind.RETIRE, DeviceEvent.Kind.ISSUE]
+
+
+class DeviceStepForm(BootstrapMixin, forms.Form):
+    """A device's next ledger step from its page. Retiring is final, so it asks for a
+    reason and a tick that says the person means it."""
+
+    kind = forms.ChoiceField(
+        choices=[(k.value, k.label) for k in STEP_KINDS], widget=forms.HiddenInput
+    )
+    date = forms.DateField(
+        label=_("date"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    school = SchoolChoiceField(label=_("school the spare goes to"), required=False)
+    note = forms.CharField(label=_("note"), required=False, max_length=500)
+    confirm = forms.BooleanField(
+        label=_("I understand that a retired device cannot come back."), required=False
+    )
+
+    def __init__(self, *args, kind=None, **kwargs):
+        step = kind if kind in {k.value for k in STEP_KINDS} else None
+        # Several step forms share a page: each its own ids, the same field names.
+        kwargs.setdefault("auto_id", f"id_{step or 'step'}_%s")
+        super().__init__(*args, **kwargs)
+        # `step`, not `kind`: in a template, form.kind is the field.
+        self.step = step
+        self.initial.setdefault("kind", self.step)
+        self.fields["date"].widget.attrs["max"] = timezone.localdate().isoformat()
+        if self.step != DeviceEvent.Kind.ISSUE:
+            del self.fields["school"]
+        if self.step == DeviceEvent.Kind.RETIRE:
+            self.fields["note"].label = _("reason for retiring")
+            self.fields["note"].required = True
+            self.fields["note"].error_messages["required"] = _("Say why the device is retired.")
+        else:
+            del self.fields["confirm"]
+
+    @property
+    def title(self) -> str:
+        return {
+            DeviceEvent.Kind.REPAIR: _("Back from repair (becomes a spare)"),
+            DeviceEvent.Kind.RETIRE: _("Retire the device"),
+            DeviceEvent.Kind.ISSUE: _("Issue this spare to a school"),
+        }.get(self.step, "")
+
+    def clean(self):
+        data = super().clean()
+        if self.step is None:
+            raise forms.ValidationError(_("Choose what happened to the device."))
+        if self.step == DeviceEvent.Kind.ISSUE and not data.get("school"):
+            self.add_error("school", _("Choose the school the spare goes to."))
+        if self.step == DeviceEvent.Kind.RETIRE and not data.get("confirm"):
+            self.add_error("confirm", _("Tick the box to confirm: retiring cannot be undone."))
+        return data

@@ -1,4 +1,4 @@
-"""The devices app's part of the home pages (see gigaportal.views.home)."""
+"""The devices app's part of the shared pages (see gigaportal.views.portal)."""
 
 from devices import selectors
 
@@ -8,3 +8,7 @@ def context(*, user) -> dict:
     if not user.is_leader:
         return {}
     return {"forecast_warnings": [f for f in selectors.forecasts(user=user) if f.forecast.warning]}
+
+
+def school_context(*, user, school) -> dict:
+    return selectors.school_device_counts(user=user, school=school)

@@ -341,6 +341,28 @@ class Forecast:
     def warning(self) -> bool:
         return self.months_left is not None and self.months_left < self.threshold_months
 
+    @property
+    def beyond_horizon(self) -> bool:
+        """Ten years or more at the recent rate: a run-out month that far ahead (2183年)
+        says nothing a reader can plan with; the page says "10年以上" instead."""
+        return self.months_left is not None and self.months_left >= HORIZON_MONTHS
+
+
+HORIZON_MONTHS = 120
+
+# The ledger step a device's page offers next, by its status (the rules above decide
+# whether it is allowed; a fault at a school is recorded on the phone form).
+NEXT_STEPS: Mapping[Status, tuple[Kind, ...]] = {
+    Status.DEPLOYED: (Kind.RETIRE,),
+    Status.SPARE: (Kind.ISSUE, Kind.RETIRE),
+    Status.IN_REPAIR: (Kind.REPAIR, Kind.RETIRE),
+    Status.RETIRED: (),
+}
+
+
+def next_steps(status: Status) -> tuple[Kind, ...]:
+    return NEXT_STEPS[Status(status)]
+
 
 def forecast(
     *,

@@ -15,8 +15,17 @@ from django.utils.translation import gettext_lazy as _
 from devices import ledger, selectors
 from devices.models import DeviceEvent
 from devices.selectors import BreakageFigures, RateRow
-from gigaportal.calendar import Month, fiscal_months, fiscal_year_label, month_label, month_range
-from gigaportal.reports import Period, PeriodKind, Report, ReportColumn, ReportSpec, register
+from gigaportal.calendar import Month, fiscal_months, month_range
+from gigaportal.dates import fiscal_year_text, month_text
+from gigaportal.reports import (
+    Coded,
+    Period,
+    PeriodKind,
+    Report,
+    ReportColumn,
+    ReportSpec,
+    register,
+)
 
 
 def breakage_report(figures: BreakageFigures) -> Report:
@@ -30,9 +39,7 @@ def breakage_report(figures: BreakageFigures) -> Report:
             ReportColumn("incidents", _("incidents"), numeric=True),
             ReportColumn("spares_remaining", _("spares remaining"), numeric=True),
         ],
-        rows=[
-            (names[r.model], str(r.month), r.incidents, r.spares_remaining) for r in figures.rows
-        ],
+        rows=[(names[r.model], r.month, r.incidents, r.spares_remaining) for r in figures.rows],
     )
 
 
@@ -55,19 +62,19 @@ def fiscal_year_report(
     months = sorted({r.month for r in figures.rows})
     rows = []
     for month in months:
-        row: list = [month_label(month)]
+        row: list = [month]
         for model in figures.models:
             figure = by_key[(model.pk, month)]
             row += [figure.incidents, figure.spares_remaining]
         rows.append(tuple(row))
     # Cell values are plain strings (eager gettext): openpyxl refuses lazy ones.
     total: list = [gettext("Total")]
-    previous: list = [gettext("%(year)s total") % {"year": fiscal_year_label(year - 1)}]
+    previous: list = [gettext("%(year)s total") % {"year": fiscal_year_text(year - 1)}]
     for model in figures.models:
         total += [sum(r.incidents for r in figures.rows if r.model == model.pk), None]
         previous += [previous_totals.get(model.pk, 0), None]
     return Report(
-        title=_("%(year)s device breakages") % {"year": fiscal_year_label(year)},
+        title=_("%(year)s device breakages") % {"year": fiscal_year_text(year)},
         columns=columns,
         rows=rows,
         footer=[tuple(total), tuple(previous)],
@@ -93,7 +100,7 @@ def rates_report(rows: Sequence[RateRow], *, start: Month, end: Month) -> Report
     incidents = sum(r.incidents for r in rows)
     return Report(
         title=_("Breakage rate per 1,000 devices, %(start)s–%(end)s")
-        % {"start": month_label(start, with_year=True), "end": month_label(end, with_year=True)},
+        % {"start": month_text(start), "end": month_text(end)},
         columns=[
             ReportColumn("school_code", _("school code")),
             ReportColumn("school", _("school")),
@@ -128,7 +135,7 @@ def causes_report(counts: Mapping[tuple[Month, str], int], *, start: Month, end:
     for month in month_range(start, end):
         values = [counts.get((month, value), 0) for value, _label in causes]
         unknown = counts.get((month, ""), 0)
-        rows.append((month_label(month, with_year=True), *values, unknown, sum(values) + unknown))
+        rows.append((month, *values, unknown, sum(values) + unknown))
     totals = [sum(row[i] for row in rows) for i in range(1, len(columns))]
     return Report(
         title=_("Causes of breakages and failures by month"),
@@ -136,6 +143,44 @@ def causes_report(counts: Mapping[tuple[Month, str], int], *, start: Month, end:
         rows=rows,
         footer=[(gettext("Total"), *totals)] if rows else [],
     )
+
+
+def device_list_report(devices) -> Report:
+    """The device list as it is filtered on its page (every row, not only the page)."""
+    return Report(
+        title=_("Devices"),
+        columns=[
+            ReportColumn("serial", _("serial number")),
+            ReportColumn("model", _("model")),
+            ReportColumn("status", _("status")),
+            ReportColumn("school_code", _("school code")),
+            ReportColumn("school", _("school")),
+            ReportColumn("line_number", _("line number")),
+            ReportColumn("asset_tag", _("asset tag")),
+        ],
+        rows=[
+            (
+                d.serial,
+                d.model.name,
+                d.get_status_display(),
+                d.school.code if d.school else "",
+                d.school.name if d.school else "",
+                d.line_number,
+                d.asset_tag,
+            )
+            for d in devices.iterator(chunk_size=2000)
+        ],
+    )
+
+
+def _months_left(forecast):
+    """As the page says it: a number of months, or 10年以上 / 減っていない (the command's
+    CSV keeps the figure)."""
+    if forecast.months_left is None:
+        return Coded("", gettext("not shrinking"))
+    if forecast.beyond_horizon:
+        return Coded(forecast.months_left, gettext("10 years or more"))
+    return round(forecast.months_left, 1)
 
 
 def forecast_report(forecasts: Sequence[selectors.ModelForecast], *, threshold: int) -> Report:
@@ -154,13 +199,11 @@ def forecast_report(forecasts: Sequence[selectors.ModelForecast], *, threshold: 
         rows=[
             (
                 item.model.name,
-                month_label(item.forecast.as_of, with_year=True),
+                item.forecast.as_of,
                 item.forecast.spares,
                 item.forecast.monthly_rate,
-                item.forecast.months_left,
-                month_label(item.forecast.run_out_month, with_year=True)
-                if item.forecast.run_out_month
-                else "",
+                _months_left(item.forecast),
+                None if item.forecast.beyond_horizon else item.forecast.run_out_month,
                 item.forecast.warning,
             )
             for item in forecasts
@@ -201,7 +244,7 @@ def breakage_chart(report: Report, *, model_pk: int):
     spares = report.keys.index(f"spares_{model.pk}")
     return charts.bar_line_chart(
         title=f"{report.period.label} {model.name}",
-        labels=[row[0] for row in report.rows],
+        labels=[month_text(row[0], with_year=False) for row in report.rows],
         bars=[row[incidents] for row in report.rows],
         bar_label=gettext("Breakages and failures"),
         line=[row[spares] for row in report.rows],

@@ -20,9 +20,22 @@ KIND_ORDER = {DeviceModel.Kind.IPAD: 0, DeviceModel.Kind.CHROMEBOOK: 1}
 
 
 def device_list(
-    *, user, school_id: int | None = None, model_id: int | None = None, status: str | None = None
+    *,
+    user,
+    school_id: int | None = None,
+    model_id: int | None = None,
+    status: str | None = None,
+    query: str = "",
 ) -> QuerySet[Device]:
+    """The user's devices; `query` finds a serial, an asset tag or a line number by any
+    part of it."""
     devices = Device.objects.for_user(user).select_related("model", "school")
+    if query:
+        devices = devices.filter(
+            Q(serial__icontains=query)
+            | Q(asset_tag__icontains=query)
+            | Q(line_number__contains=query)
+        )
     if school_id:
         devices = devices.filter(school_id=school_id)
     if model_id:
@@ -292,3 +305,20 @@ def forecasts(*, user, as_of: Month | None = None) -> list[ModelForecast]:
             )
         )
     return result
+
+
+def school_device_counts(*, user, school) -> dict:
+    """A school's devices by status and its reports waiting for staff (two queries)."""
+    by_status = dict(
+        Device.objects.for_user(user)
+        .filter(school=school)
+        .values("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    events = DeviceEvent.objects.for_user(user).filter(school=school)
+    counts = events.aggregate(
+        events=Count("id", filter=Q(confirmed=True)),
+        pending=Count("id", filter=Q(confirmed=False, dismissed_at__isnull=True)),
+    )
+    return {"devices": sum(by_status.values()), "by_status": by_status, **counts}

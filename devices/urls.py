@@ -9,6 +9,7 @@ app_name = "devices"
 urlpatterns = [
     path("", views.DeviceListView.as_view(), name="list"),
     path("<int:pk>/", views.device_detail, name="detail"),
+    path("<int:pk>/step/", views.device_step, name="step"),
     path("school/<int:pk>/", views.SchoolDevicesView.as_view(), name="school"),
     path("serials.json", views.serial_suggestions, name="serials"),
     path("record/", views.breakage_record, name="record"),

@@ -8,32 +8,43 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django.views.generic import ListView
 
-from devices import selectors, services
+from devices import ledger, reports, selectors, services
 from devices.forms import (
     BreakageForm,
     ConfirmFaultForm,
     DeviceFilterForm,
+    DeviceStepForm,
     DismissFaultForm,
     FaultReportForm,
 )
 from devices.models import Device
 from devices.serials import normalize_serial
 from gigaportal import selectors as portal_selectors
-from gigaportal.params import choice_param, int_param
-from gigaportal.permissions import AnyRoleMixin, any_role_required, role_required, staff_required
+from gigaportal.lists import PortalListView
+from gigaportal.params import choice_param, clean_text, int_param
+from gigaportal.permissions import any_role_required, role_required, staff_required
 from gigaportal.roles import Role
 
 PAGE_SIZE = 100
 
 
-class DeviceListView(AnyRoleMixin, ListView):
+class DeviceListView(PortalListView):
     template_name = "devices/device_list.html"
     context_object_name = "devices"
     paginate_by = PAGE_SIZE
+    sort_fields = {
+        "serial": ("serial",),
+        "model": ("model__name", "serial"),
+        "status": ("status", "serial"),
+        "school": ("school__code", "serial"),
+        "line": ("line_number", "serial"),
+        "asset_tag": ("asset_tag", "serial"),
+    }
+    default_sort = "serial"
+    download_name = "devices"
 
-    def get_queryset(self):
+    def get_base_queryset(self):
         schools = portal_selectors.school_list(user=self.request.user)
         self.filter_form = DeviceFilterForm(self.request.GET or None, schools=schools)
         filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}
@@ -42,23 +53,25 @@ class DeviceListView(AnyRoleMixin, ListView):
             school_id=filters["school"].pk if filters.get("school") else None,
             model_id=filters["model"].pk if filters.get("model") else None,
             status=filters.get("status") or None,
+            query=self.search,
         )
 
+    def download_report(self, queryset):
+        return reports.device_list_report(queryset)
+
     def get_context_data(self, **kwargs):
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        return super().get_context_data(
-            filter_form=self.filter_form, query=query.urlencode(), **kwargs
-        )
+        return super().get_context_data(filter_form=self.filter_form, **kwargs)
 
 
 class SchoolDevicesView(DeviceListView):
     template_name = "devices/school_devices.html"
 
-    def get_queryset(self):
+    def get_base_queryset(self):
         self.school = portal_selectors.school_get(user=self.request.user, pk=self.kwargs["pk"])
         self.filter_form = DeviceFilterForm(None)
-        return selectors.device_list(user=self.request.user, school_id=self.school.pk)
+        return selectors.device_list(
+            user=self.request.user, school_id=self.school.pk, query=self.search
+        )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(school=self.school, **kwargs)
@@ -68,11 +81,47 @@ class SchoolDevicesView(DeviceListView):
 @require_GET
 def device_detail(request, pk: int):
     device = selectors.device_get(user=request.user, pk=pk)
+    steps = ledger.next_steps(device.status) if request.user.sees_all_schools else ()
     return render(
         request,
         "devices/device_detail.html",
-        {"device": device, "events": selectors.device_history(user=request.user, device=device)},
+        {
+            "device": device,
+            "events": selectors.device_history(user=request.user, device=device),
+            "step_forms": [DeviceStepForm(kind=kind) for kind in steps],
+        },
     )
+
+
+@staff_required
+@require_POST
+def device_step(request, pk: int):
+    """The device's next ledger step (back from repair, retire, issue to a school),
+    confirmed on its page, through the one ledger service."""
+    device = selectors.device_get(user=request.user, pk=pk)
+    form = DeviceStepForm(request.POST, kind=request.POST.get("kind"))
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("devices:detail", pk=device.pk)
+    data = form.cleaned_data
+    try:
+        event = services.device_step_record(
+            by=request.user,
+            serial=device.serial,
+            kind=data["kind"],
+            date=data["date"],
+            school=data.get("school"),
+            note=data.get("note") or "",
+        )
+    except services.DeviceRuleError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(
+            request,
+            _("Recorded: %(serial)s, %(event)s.")
+            % {"serial": device.serial, "event": event.get_kind_display()},
+        )
+    return redirect("devices:detail", pk=device.pk)
 
 
 @any_role_required
@@ -101,6 +150,8 @@ def breakage_record(request):
     initial = {}
     if school_id := int_param(request.GET, "school"):
         initial["school"] = school_id
+    if serial := normalize_serial(clean_text(request.GET.get("serial", ""), limit=40)):
+        initial["serial"] = serial
     form = BreakageForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -13,6 +13,7 @@ from support import services
 from support.models import (
     CalendarFeedToken,
     Campaign,
+    RequestComment,
     RequestEmail,
     RequestEvent,
     Status,
@@ -32,6 +33,14 @@ class TopicAdmin(ChangeLoggedAdmin):
     list_display = ["name", "code", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
     prepopulated_fields = {"code": ("name",)}
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a topic would silently take it off every record and past report
+        # (requests and campaigns already protect theirs); a topic no longer used is
+        # made inactive instead.
+        if obj is not None and obj.supportrecord_set.exists():
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 class SupportRecordForm(forms.ModelForm):
@@ -83,14 +92,9 @@ class SupportRecordAdmin(ChangeLoggedAdmin):
                 data = super().clean()
                 if self.errors or self.instance.pk is None:
                     return data
-                if not services.record_may_edit(record=self.instance, user=user):
-                    raise forms.ValidationError(
-                        _(
-                            "You may edit your own records on the day you logged them; ask the leader."
-                        )
-                    )
+                stored = SupportRecord.objects.select_related("request").get(pk=self.instance.pk)
                 try:
-                    services.check_staff(list(data.get("staff") or []))
+                    services.record_check(by=user, record=stored, data=self.input())
                 except services.SupportError as exc:
                     raise _form_refusal(exc, self) from None
                 return data
@@ -113,6 +117,12 @@ class RequestEventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class RequestCommentInline(ReadOnlyInline):
+    model = RequestComment
+    fields = ["created_at", "by", "text"]
+    readonly_fields = fields
+
+
 class SupportRequestForm(forms.ModelForm):
     note = forms.CharField(label=gettext_lazy("note"), required=False, max_length=300)
 
@@ -120,18 +130,24 @@ class SupportRequestForm(forms.ModelForm):
         model = SupportRequest
         fields = ["school", "scheduled_date", "scheduled_time", "assigned_staff"]
 
+    def scheduling(self) -> bool:
+        """Whether the form sets the visit (date, time or staff changed, or the request
+        is already scheduled and is being changed at all)."""
+        return bool({"scheduled_date", "scheduled_time", "assigned_staff"} & set(self.changed_data))
+
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
         if self.instance.status not in (Status.REQUESTED, Status.SCHEDULED):
             raise forms.ValidationError(_("A closed request cannot be changed."))
-        if not data.get("scheduled_date"):
-            raise forms.ValidationError({"scheduled_date": _("Give the date of the visit.")})
-        try:
-            services.check_staff(list(data.get("assigned_staff") or []))
-        except services.SupportError as exc:
-            raise forms.ValidationError({"assigned_staff": exc.message}) from None
+        if self.scheduling():
+            if not data.get("scheduled_date"):
+                raise forms.ValidationError({"scheduled_date": _("Give the date of the visit.")})
+            try:
+                services.check_staff(list(data.get("assigned_staff") or []))
+            except services.SupportError as exc:
+                raise forms.ValidationError({"assigned_staff": exc.message}) from None
         return data
 
 
@@ -155,7 +171,7 @@ class SupportRequestAdmin(ChangeLoggedAdmin):
     ]
     autocomplete_fields = ["school"]
     filter_horizontal = ["assigned_staff"]
-    inlines = [RequestEventInline]
+    inlines = [RequestEventInline, RequestCommentInline]
 
     def has_add_permission(self, request) -> bool:
         return False  # schools (or the leader) ask on the portal's page
@@ -167,17 +183,26 @@ class SupportRequestAdmin(ChangeLoggedAdmin):
         return obj is None or obj.status in (Status.REQUESTED, Status.SCHEDULED)
 
     def save_model(self, request, obj, form, change):
+        """Through the page's services: scheduling (the timeline, the school's e-mail and
+        the log follow) when the visit changes, a move when only the school does, and
+        nothing at all when nothing changed (no second e-mail to the school)."""
         stored = SupportRequest.objects.get(pk=obj.pk)
         data = form.cleaned_data
-        services.request_schedule(
-            by=request.user,
-            request=stored,
-            staff=list(data["assigned_staff"]),
-            date=data["scheduled_date"],
-            time=data.get("scheduled_time"),
-            note=data.get("note") or "",
-            school=data["school"] if data["school"].pk != stored.school_id else None,
-        )
+        moved = data["school"].pk != stored.school_id
+        if form.scheduling():
+            services.request_schedule(
+                by=request.user,
+                request=stored,
+                staff=list(data["assigned_staff"]),
+                date=data["scheduled_date"],
+                time=data.get("scheduled_time"),
+                note=data.get("note") or "",
+                school=data["school"] if moved else None,
+            )
+        elif moved:
+            services.request_move(
+                by=request.user, request=stored, school=data["school"], note=data.get("note") or ""
+            )
         form._changelog = None
 
     def save_related(self, request, form, formsets, change):

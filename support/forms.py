@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gigaportal.forms import CHOOSE, SchoolChoiceField
 from gigaportal.models import School
 from support import selectors
 from support.models import Kind, Topic
@@ -15,19 +16,12 @@ class StaffChoiceField(forms.ModelMultipleChoiceField):
         return obj.display_name
 
 
-class SchoolChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.code} {obj.name}"
-
-
 class RecordForm(forms.Form):
     """What staff fill in at a school. Everything that can be guessed is prefilled:
     today's date, the time, their own name, a visit, and the school of the visit they
     tapped in today's schedule."""
 
-    school = SchoolChoiceField(
-        label=_("school"), queryset=School.objects.filter(is_active=True).order_by("code")
-    )
+    school = SchoolChoiceField(label=_("school"))
     kind = forms.ChoiceField(
         label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT, widget=forms.RadioSelect
     )
@@ -64,7 +58,7 @@ class RecordForm(forms.Form):
             first = [(s.pk, f"★ {s.code} {s.name}") for s in suggested_schools]
             rest = [(s.pk, f"{s.code} {s.name}") for s in field.queryset]
             field.choices = [
-                ("", "---------"),
+                ("", CHOOSE),
                 (_("Today's visits"), first),
                 (_("All schools"), rest),
             ]
@@ -107,14 +101,15 @@ def record_initial(*, user, request=None) -> dict:
 
 
 class RequestForm(forms.Form):
-    school = SchoolChoiceField(
-        label=_("school"), queryset=School.objects.filter(is_active=True).order_by("code")
-    )
+    school = SchoolChoiceField(label=_("school"))
     kind = forms.ChoiceField(
         label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT, widget=forms.RadioSelect
     )
     topic = forms.ModelChoiceField(
-        label=_("topic"), queryset=Topic.objects.filter(is_active=True), required=False
+        label=_("topic"),
+        queryset=Topic.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("(no topic)"),
     )
     preferred_date_1 = forms.DateField(
         label=_("preferred date"), widget=forms.DateInput(attrs={"type": "date"})
@@ -164,7 +159,25 @@ class ScheduleForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    note = forms.CharField(label=_("reason"), required=False, max_length=300)
+    note = forms.CharField(
+        label=_("reason for cancelling"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why the request is cancelled.")},
+    )
+    confirm = forms.BooleanField(
+        label=_("Cancel this request. This cannot be undone."),
+        error_messages={"required": _("Tick the box to confirm the cancellation.")},
+    )
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        label=_("comment"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Write a comment first.")},
+    )
 
 
 class CampaignForm(forms.Form):
@@ -173,7 +186,10 @@ class CampaignForm(forms.Form):
     end = forms.DateField(label=_("last day"), widget=forms.DateInput(attrs={"type": "date"}))
     kind = forms.ChoiceField(label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT)
     topic = forms.ModelChoiceField(
-        label=_("topic"), queryset=Topic.objects.filter(is_active=True), required=False
+        label=_("topic"),
+        queryset=Topic.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("(no topic)"),
     )
     schools = forms.ModelMultipleChoiceField(
         label=_("schools"),

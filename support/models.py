@@ -201,7 +201,34 @@ class RequestEvent(models.Model):
         verbose_name_plural = _("request events")
 
     def __str__(self) -> str:
-        return f"#{self.request_id} {self.from_status or '-'} → {self.to_status}"
+        before = self.get_from_status_display() or "—"
+        return f"#{self.request_id} {before} → {self.get_to_status_display()}"
+
+
+class RequestComment(models.Model):
+    """A note on a request, from the school that asked or from the center: the visit's
+    details, a change of plan, a question."""
+
+    request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="comments")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    text = models.TextField(_("comment"), max_length=2000)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    school_path = "request__school"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("comment on a request")
+        verbose_name_plural = _("comments on requests")
+
+    def __str__(self) -> str:
+        return f"#{self.request_id} {self.text[:40]}"
 
 
 class SupportRecord(models.Model):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from gigaportal import selectors as portal_selectors
-from gigaportal.calendar import fiscal_year_label
+from gigaportal.dates import fiscal_year_text, term_text
 from gigaportal.reports import Period, PeriodKind, Report, ReportColumn, ReportSpec, register
 from gigaportal.roles import ALL_ROLES
 from support import selectors
@@ -46,7 +46,8 @@ def terms_table(tally: TermTally, *, fiscal_year: int) -> Report:
     """The committee papers' table: kinds down, terms across, with totals."""
     columns = [ReportColumn("kind", _("support kind"))]
     columns += [
-        ReportColumn(f"term{term.number}", term.label, numeric=True) for term in tally.terms
+        ReportColumn(f"term{term.number}", term_text(term.number), numeric=True)
+        for term in tally.terms
     ]
     columns.append(ReportColumn("total", _("total"), numeric=True))
     rows = [
@@ -65,7 +66,7 @@ def terms_table(tally: TermTally, *, fiscal_year: int) -> Report:
         )
     ]
     return Report(
-        title=_("Support by term, %(year)s") % {"year": fiscal_year_label(fiscal_year)},
+        title=_("Support by term, %(year)s") % {"year": fiscal_year_text(fiscal_year)},
         columns=columns,
         rows=rows,
         footer=footer,
@@ -89,7 +90,7 @@ def _totals(rows: Sequence[dict]) -> tuple[int, ...]:
 
 def by_school(rows: Sequence[dict], *, fiscal_year: int) -> Report:
     return Report(
-        title=_("Support by school, %(year)s") % {"year": fiscal_year_label(fiscal_year)},
+        title=_("Support by school, %(year)s") % {"year": fiscal_year_text(fiscal_year)},
         columns=[
             ReportColumn("school_code", _("school code")),
             ReportColumn("school", _("school")),
@@ -104,14 +105,10 @@ def by_staff(rows: Sequence[dict], *, fiscal_year: int) -> Report:
     # A visit made by two staff members counts for both, so the column totals are
     # deliberately not shown: they would exceed the number of visits.
     return Report(
-        title=_("Support by staff member, %(year)s") % {"year": fiscal_year_label(fiscal_year)},
-        columns=[
-            ReportColumn("username", _("username")),
-            ReportColumn("staff", _("staff member")),
-            *_kind_columns(),
-        ],
+        title=_("Support by staff member, %(year)s") % {"year": fiscal_year_text(fiscal_year)},
+        columns=[ReportColumn("staff", _("staff member")), *_kind_columns()],
         rows=[
-            (r["staff__username"], r["staff__full_name"] or r["staff__username"], *_kind_values(r))
+            (r["staff__full_name"] or r["staff__username"], *_kind_values(r))
             for r in rows
             if r["staff__id"] is not None
         ],
@@ -120,7 +117,7 @@ def by_staff(rows: Sequence[dict], *, fiscal_year: int) -> Report:
 
 def by_topic(rows: Sequence[dict], *, fiscal_year: int) -> Report:
     return Report(
-        title=_("Support by topic, %(year)s") % {"year": fiscal_year_label(fiscal_year)},
+        title=_("Support by topic, %(year)s") % {"year": fiscal_year_text(fiscal_year)},
         columns=[ReportColumn("topic", _("topic")), *_kind_columns()],
         rows=[(r["topics__name"] or _("(no topic)"), *_kind_values(r)) for r in rows],
     )
@@ -148,6 +145,72 @@ def school_history(records: Sequence, *, school_name: str) -> Report:
                 record.what_was_done,
             )
             for record in records
+        ],
+    )
+
+
+def record_list_report(records) -> Report:
+    """The records as the list filters them (every row, not only the page)."""
+    return Report(
+        title=_("Support records"),
+        columns=[
+            ReportColumn("date", _("date")),
+            ReportColumn("school_code", _("school code")),
+            ReportColumn("school", _("school")),
+            ReportColumn("kind", _("support kind")),
+            ReportColumn("staff", _("staff")),
+            ReportColumn("topics", _("topics")),
+            ReportColumn("minutes", _("minutes"), numeric=True),
+            ReportColumn("what_was_done", _("what was done")),
+            ReportColumn("follow_up", _("follow-up needed")),
+        ],
+        rows=[
+            (
+                r.date,
+                r.school.code,
+                r.school.name,
+                KIND_LABELS[r.kind],
+                "、".join(u.display_name for u in r.staff.all()),
+                "、".join(t.name for t in r.topics.all()),
+                r.duration_minutes,
+                r.what_was_done,
+                r.follow_up_needed,
+            )
+            for r in records
+        ],
+    )
+
+
+def request_list_report(requests) -> Report:
+    """The requests as the list filters them (every row, not only the page)."""
+    return Report(
+        title=_("Support requests"),
+        columns=[
+            ReportColumn("id", _("No."), numeric=True),
+            ReportColumn("asked_on", _("asked on")),
+            ReportColumn("school_code", _("school code")),
+            ReportColumn("school", _("school")),
+            ReportColumn("kind", _("support kind")),
+            ReportColumn("topic", _("topic")),
+            ReportColumn("status", _("status")),
+            ReportColumn("scheduled_date", _("scheduled date")),
+            ReportColumn("staff", _("assigned staff")),
+            ReportColumn("details", _("details")),
+        ],
+        rows=[
+            (
+                r.pk,
+                timezone.localdate(r.created_at),
+                r.school.code,
+                r.school.name,
+                KIND_LABELS[r.kind],
+                r.topic.name if r.topic else "",
+                r.get_status_display(),
+                r.scheduled_date,
+                "、".join(u.display_name for u in r.assigned_staff.all()),
+                r.details,
+            )
+            for r in requests
         ],
     )
 
@@ -252,7 +315,9 @@ def waiting(*, user) -> Report:
 def history(*, user, school_pk: int) -> Report:
     school = portal_selectors.school_get(user=user, pk=school_pk)
     records = selectors.school_history(user=user, school_id=school.pk)
-    return school_history(records, school_name=school.name).with_context(scope=school.name)
+    return school_history(records, school_name=school.name).with_context(
+        scope=school.name, extra={"download_name": f"support-history-{school.code}"}
+    )
 
 
 NAV = "support/_report_nav.html"

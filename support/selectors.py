@@ -18,6 +18,7 @@ from gigaportal.selectors import terms_for_fiscal_year
 from support import rules
 from support.models import (
     Campaign,
+    RequestComment,
     RequestEvent,
     Status,
     SupportRecord,
@@ -51,12 +52,27 @@ def record_list(
     kind: str | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    query: str = "",
 ) -> QuerySet[SupportRecord]:
+    """The user's records; `query` finds text in what was done or the school's name or
+    code."""
     records = _records(user)
+    if query:
+        records = records.filter(
+            Q(what_was_done__icontains=query)
+            | Q(school__name__icontains=query)
+            | Q(school__code__iexact=query)
+        )
     if school_id:
         records = records.filter(school_id=school_id)
     if staff_id:
-        records = records.filter(staff__id=staff_id)
+        # One record may have several staff: filter by an existence test, not a join
+        # that would repeat the record.
+        records = records.filter(
+            pk__in=SupportRecord.staff.through.objects.filter(user_id=staff_id).values(
+                "supportrecord_id"
+            )
+        )
     if kind:
         records = records.filter(kind=kind)
     if start:
@@ -81,8 +97,19 @@ def _requests(user) -> QuerySet[SupportRequest]:
     )
 
 
-def request_list(*, user, status: str | None = None) -> QuerySet[SupportRequest]:
+def request_list(
+    *, user, status: str | None = None, query: str = "", school_id: int | None = None
+) -> QuerySet[SupportRequest]:
+    """The user's requests; `query` finds text in the details or the school's name."""
     requests = _requests(user)
+    if query:
+        requests = requests.filter(
+            Q(details__icontains=query)
+            | Q(school__name__icontains=query)
+            | Q(school__code__iexact=query)
+        )
+    if school_id:
+        requests = requests.filter(school_id=school_id)
     if status == "open":
         requests = requests.filter(status__in=[Status.REQUESTED, Status.SCHEDULED])
     elif status in Status.values:
@@ -95,6 +122,7 @@ def request_get(*, user, pk: int) -> SupportRequest:
         _requests(user)
         .prefetch_related(
             Prefetch("events", queryset=RequestEvent.objects.select_related("by")),
+            Prefetch("comments", queryset=RequestComment.objects.select_related("by")),
             Prefetch("records", queryset=SupportRecord.objects.prefetch_related("staff")),
         )
         .get_or_404(pk=pk)
@@ -245,3 +273,21 @@ def record_months(*, user) -> list[Month]:
     """The months with records the user may see, oldest first (the reports' periods)."""
     days = SupportRecord.objects.for_user(user).dates("date", "month")
     return [Month.of(day) for day in days]
+
+
+def school_support_counts(*, user, school) -> dict:
+    """A school's support this fiscal year and its requests (two queries)."""
+    from gigaportal.selectors import current_fiscal_year
+
+    year = current_fiscal_year()
+    first, last = fiscal_year_bounds(year)
+    records = SupportRecord.objects.for_user(user).filter(school=school)
+    counts = records.aggregate(
+        records=Count("id"), this_year=Count("id", filter=Q(date__gte=first, date__lte=last))
+    )
+    requests = SupportRequest.objects.for_user(user).filter(school=school)
+    counts |= requests.aggregate(
+        requests=Count("id"),
+        open_requests=Count("id", filter=Q(status__in=[Status.REQUESTED, Status.SCHEDULED])),
+    )
+    return counts | {"fiscal_year": year}

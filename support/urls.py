@@ -17,6 +17,7 @@ urlpatterns = [
     path("requests/<int:pk>/", views.SupportRequestDetailView.as_view(), name="request_detail"),
     path("requests/<int:pk>/schedule/", views.request_schedule, name="request_schedule"),
     path("requests/<int:pk>/cancel/", views.request_cancel, name="request_cancel"),
+    path("requests/<int:pk>/comment/", views.request_comment, name="request_comment"),
     path("campaigns/", views.CampaignListView.as_view(), name="campaign_list"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<int:pk>/", views.CampaignDetailView.as_view(), name="campaign_detail"),

@@ -17,16 +17,19 @@ from django.views import View
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 
-from gigaportal.calendar import Month
-from gigaportal.params import int_param, month_param
+from gigaportal import selectors as portal_selectors
+from gigaportal.calendar import WEEKDAYS, Month
+from gigaportal.dates import language
+from gigaportal.lists import PortalListView
+from gigaportal.params import choice_param, date_param, int_param, month_param
 from gigaportal.permissions import (
     AnyRoleMixin,
     StaffRequiredMixin,
     role_required,
     staff_required,
 )
-from gigaportal.roles import LEADER_ROLES, Role
-from support import feeds, forms, selectors, services
+from gigaportal.roles import LEADER_ROLES, STAFF_ROLES, Role
+from support import feeds, forms, reports, selectors, services
 from support.models import Kind, Status
 from support.rules import Action
 
@@ -42,22 +45,48 @@ def _refused(form, exc: services.SupportError) -> None:
 # --- Records -----------------------------------------------------------------------------
 
 
-class SupportRecordListView(AnyRoleMixin, ListView):
+class SupportRecordListView(PortalListView):
     template_name = "support/record_list.html"
     context_object_name = "records"
     paginate_by = 50
+    sort_fields = {
+        "date": ("date", "start_time", "id"),
+        "school": ("school__code", "-date"),
+        "kind": ("kind", "-date"),
+    }
+    default_sort = "-date"
+    download_name = "support-records"
 
-    def get_queryset(self):
+    def filters(self) -> dict:
         get = self.request.GET
-        kind = get.get("kind") if get.get("kind") in Kind.values else None
-        return selectors.record_list(
-            user=self.request.user,
-            staff_id=int_param(get, "staff"),
-            kind=kind,
-        )
+        staff_id = int_param(get, "staff")
+        if get.get("mine") == "1":
+            staff_id = self.request.user.pk
+        start, end = date_param(get, "from"), date_param(get, "to")
+        if start and end and start > end:
+            start, end = end, start
+        return {
+            "school_id": int_param(get, "school"),
+            "staff_id": staff_id,
+            "kind": choice_param(get, "kind", Kind.values),
+            "start": start,
+            "end": end,
+        }
+
+    def get_base_queryset(self):
+        return selectors.record_list(user=self.request.user, query=self.search, **self.filters())
+
+    def download_report(self, queryset):
+        return reports.record_list_report(queryset)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(kinds=Kind.choices, staff=selectors.staff_list(), **kwargs)
+        return super().get_context_data(
+            kinds=Kind.choices,
+            staff=selectors.staff_list(),
+            schools=portal_selectors.school_list(user=self.request.user),
+            filters=self.filters(),
+            **kwargs,
+        )
 
 
 @staff_required
@@ -154,24 +183,42 @@ def record_edit(request, pk):
 # --- Requests ---------------------------------------------------------------------------------
 
 
-class SupportRequestListView(AnyRoleMixin, ListView):
+class SupportRequestListView(PortalListView):
     template_name = "support/request_list.html"
     context_object_name = "support_requests"
     paginate_by = 50
+    sort_fields = {
+        "id": ("id",),
+        "created": ("created_at", "id"),
+        "school": ("school__code", "-created_at"),
+        "status": ("status", "-created_at"),
+        "scheduled": ("scheduled_date", "scheduled_time", "id"),
+    }
+    default_sort = "-created"
+    download_name = "support-requests"
 
     def status(self) -> str:
         status = self.request.GET.get("status", "open")
         return status if status in {"open", "all", *Status.values} else "open"
 
-    def get_queryset(self):
+    def get_base_queryset(self):
         status = self.status()
         return selectors.request_list(
-            user=self.request.user, status=None if status == "all" else status
+            user=self.request.user,
+            status=None if status == "all" else status,
+            query=self.search,
+            school_id=int_param(self.request.GET, "school"),
         )
+
+    def download_report(self, queryset):
+        return reports.request_list_report(queryset)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            statuses=Status.choices, current_status=self.status(), **kwargs
+            statuses=Status.choices,
+            current_status=self.status(),
+            schools=portal_selectors.school_list(user=self.request.user),
+            **kwargs,
         )
 
 
@@ -226,7 +273,7 @@ class SupportRequestDetailView(AnyRoleMixin, View):
                 "may_complete": Action.COMPLETE in actions,
                 "may_cancel": Action.CANCEL in actions,
                 "schedule_form": schedule_form,
-                "cancel_form": forms.CancelForm(),
+                "comment_form": forms.CommentForm(),
             },
         )
 
@@ -258,18 +305,50 @@ def request_schedule(request, pk):
     return redirect("support:request_detail", pk=pk)
 
 
-@require_POST
 @role_required(SCHOOL_OR_LEADER)
 def request_cancel(request, pk):
+    """Cancelling cannot be undone: a page that asks for the reason and a confirmation
+    first (GET), then the cancellation (POST)."""
     support_request = selectors.request_get(user=request.user, pk=pk)
-    form = forms.CancelForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
-    try:
-        services.request_cancel(by=request.user, request=support_request, note=note)
-    except services.SupportError as exc:
-        messages.error(request, str(exc))
+    if request.method == "POST":
+        form = forms.CancelForm(request.POST)
+        if form.is_valid():
+            try:
+                services.request_cancel(
+                    by=request.user, request=support_request, note=form.cleaned_data["note"]
+                )
+            except services.SupportError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("The request was cancelled."))
+            return redirect("support:request_detail", pk=pk)
     else:
-        messages.success(request, _("The request was cancelled."))
+        form = forms.CancelForm()
+    return render(
+        request,
+        "support/request_cancel.html",
+        {"support_request": support_request, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@role_required(SCHOOL_OR_LEADER | STAFF_ROLES)
+def request_comment(request, pk):
+    """A note on the request's timeline, from the school or the center."""
+    support_request = selectors.request_get(user=request.user, pk=pk)
+    form = forms.CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            services.request_comment(
+                by=request.user, request=support_request, text=form.cleaned_data["text"]
+            )
+        except services.SupportError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Your comment was added."))
     return redirect("support:request_detail", pk=pk)
 
 
@@ -331,6 +410,11 @@ class CampaignDetailView(StaffRequiredMixin, View):
 # --- Schedule ------------------------------------------------------------------------------------
 
 
+def weekday_names() -> list[str]:
+    """月 … 日 (Mon … Sun in English)."""
+    return list(WEEKDAYS["en" if language().startswith("en") else "ja"])
+
+
 class CalendarView(StaffRequiredMixin, View):
     """A month of scheduled visits; support staff see their own by default."""
 
@@ -360,6 +444,13 @@ class CalendarView(StaffRequiredMixin, View):
             )
         ]
         staff = list(selectors.staff_list())
+        # A phone shows the month as a list of its days with visits (and today).
+        agenda = [
+            cell
+            for week in weeks
+            for cell in week
+            if cell["in_month"] and (cell["visits"] or cell["day"] == today)
+        ]
         return render(
             request,
             "support/calendar.html",
@@ -368,11 +459,12 @@ class CalendarView(StaffRequiredMixin, View):
                 "previous": month.previous(),
                 "next": month.next(),
                 "weeks": weeks,
+                "agenda": agenda,
                 "staff": staff,
                 "staff_id": staff_id,
                 "selected": next((u for u in staff if u.pk == staff_id), None),
                 "today": today,
-                "weekdays": ["月", "火", "水", "木", "金", "土", "日"],
+                "weekdays": weekday_names(),
             },
         )
 

@@ -165,7 +165,7 @@ PHONE = {
     "has_touch": True,
     "device_scale_factor": 2,
 }
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 
 
 @pytest.fixture

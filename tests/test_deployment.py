@@ -105,3 +105,17 @@ def test_templates_load_no_asset_from_the_internet():
             if needle in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert not offenders
+
+
+def test_make_run_links_e_mails_to_the_port_it_serves_on():
+    """Issue 9, bug 5: `PORT=8080 make run` put :8000 in the scheduling e-mail's link."""
+    plan = subprocess.run(
+        ["make", "-n", "run", "PORT=8080", "HOST=0.0.0.0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    [serve] = [line for line in plan.splitlines() if "runserver" in line]
+    assert "PORTAL_BASE_URL=http://0.0.0.0:8080 " in serve
+    assert serve.endswith("runserver 0.0.0.0:8080")

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gigaportal.admin import ChangeLoggedAdmin, ReadOnlyAdmin, ReadOnlyInline
+from gigaportal.admin import ChangeLoggedAdmin, ReadOnlyAdmin, ReadOnlyInline, month_column
 from traffic import services
 from traffic.models import (
     Action,
@@ -63,20 +63,41 @@ class LineAdmin(ChangeLoggedAdmin):
     list_select_related = ["school"]
     raw_id_fields = ["school"]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a line would take its usage with it, evaluated months included.
+        return False
+
 
 class CaseStepInline(ReadOnlyInline):
     model = CaseStep
-    fields = ["month", "transition", "stage", "usage_mb"]
+    fields = ["month_text", "transition", "stage", "usage_mb"]
+    readonly_fields = fields
+    month_text = month_column("month")
 
 
 class ActionInline(ReadOnlyInline):
     model = Action
-    fields = ["stage", "kind", "month", "state", "backend", "attempts", "sent_at", "last_error"]
+    fields = [
+        "stage",
+        "kind",
+        "month_text",
+        "state",
+        "backend",
+        "attempts",
+        "sent_at",
+        "last_error",
+    ]
+    readonly_fields = fields
+    month_text = month_column("month")
 
 
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
-    list_display = ["line", "cohort", "stage", "closed_month"]
+    list_display = ["line", "cohort_text", "stage", "closed_month_text"]
+    cohort_text = month_column("cohort", Case._meta.get_field("cohort").verbose_name)
+    closed_month_text = month_column(
+        "closed_month", Case._meta.get_field("closed_month").verbose_name
+    )
     list_filter = ["cohort", "stage"]
     search_fields = ["line__number"]
     inlines = [CaseStepInline, ActionInline]
@@ -84,8 +105,9 @@ class CaseAdmin(ReadOnlyAdmin):
 
 @admin.register(Evaluation)
 class EvaluationAdmin(ReadOnlyAdmin):
+    month_text = month_column("month")
     list_display = [
-        "month",
+        "month_text",
         "policy",
         "opened",
         "escalated",
@@ -113,7 +135,8 @@ def send_again(modeladmin, request, queryset):
 class ActionAdmin(ReadOnlyAdmin):
     """The outbox: read-only; the one change a person makes is "send again"."""
 
-    list_display = ["case", "kind", "month", "state", "backend", "attempts", "sent_at"]
+    list_display = ["case", "kind", "month_text", "state", "backend", "attempts", "sent_at"]
+    month_text = month_column("month")
     list_filter = ["state", "kind", "month"]
     search_fields = ["case__line__number"]
     actions = [send_again]

@@ -26,8 +26,10 @@ from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from gigaportal.calendar import Month
 from gigaportal.outbox import DeliveryError, DeliveryUncertain
-from traffic import escalation, texts
+from gigaportal.scope import SYSTEM
+from traffic import escalation, selectors, texts
 
 SIGNATURE_HEADER = "X-Gigaportal-Signature"
 DELIVERY_HEADER = "X-Gigaportal-Delivery"
@@ -50,21 +52,19 @@ def send(action) -> str:
 
 
 def tablet_payload(action) -> dict:
-    from traffic.models import MessageText
-
     kind = escalation.ActionKind(action.kind)
-    stored = MessageText.objects.filter(kind=kind.value).first()
-    text = texts.Text(stored.subject, stored.body) if stored else texts.DEFAULT_TEXTS[kind]
     line = action.case.line
-    values = {
-        "line_number": line.number,
-        "month": f"{action.month.year}年{action.month.month}月",
-        "usage_gb": "",
-        "school": line.school.name if line.school else "",
-    }
-    step = action.case.steps.filter(month=action.month).first()
-    if step:
-        values["usage_gb"] = f"{step.usage_gb:.2f}"
+    month = Month.of(action.month)
+    usage = selectors.step_usage(user=SYSTEM, month=month, case_ids=[action.case_id])
+    text = texts.compose(
+        selectors.message_texts()[kind],
+        texts.values(
+            line_number=line.number,
+            month=month,
+            usage_mb=usage.get(action.case_id),
+            school=line.school.name if line.school else "",
+        ),
+    )
     return {
         "delivery_id": action.id,
         "kind": kind.value,
@@ -72,8 +72,8 @@ def tablet_payload(action) -> dict:
         "month": f"{action.month:%Y-%m}",
         "line_number": line.number,
         "school_code": line.school.code if line.school else None,
-        "title": texts.render(text.subject, values),
-        "message": texts.render(text.body, values),
+        "title": text.subject,
+        "message": text.body,
     }
 
 

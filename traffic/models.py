@@ -16,10 +16,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gigaportal import dates
 from gigaportal.calendar import Month
 from gigaportal.models import School
 from gigaportal.outbox import OutboxItem
 from gigaportal.scope import ScopedQuerySet
+from gigaportal.versions import VersionedQuerySet
 from traffic import escalation
 from traffic.parsing import MB_PER_GB
 
@@ -52,6 +54,9 @@ class Policy(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    # Versions by effective date, the same mechanism as the security policy's.
+    objects = VersionedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-effective_from"]
         verbose_name = _("usage policy")
@@ -67,7 +72,8 @@ class Policy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.effective_from:%Y-%m}〜 ({self.single_gb}/{self.consecutive_gb} GB)"
+        since = dates.month_text(Month.of(self.effective_from))
+        return f"{since}〜 ({self.single_gb}/{self.consecutive_gb} GB)"
 
     def as_rule(self) -> escalation.Policy:
         return escalation.Policy(
@@ -142,7 +148,7 @@ class MonthlyUsage(models.Model):
         indexes = [models.Index(fields=["month", "usage_mb"], name="traffic_usage_month_mb")]
 
     def __str__(self) -> str:
-        return f"{self.line_id} {self.month:%Y-%m}"
+        return f"{self.line_id} {dates.month_text(Month.of(self.month))}"
 
     @property
     def usage_gb(self) -> Decimal:
@@ -168,7 +174,7 @@ class Evaluation(models.Model):
         verbose_name_plural = _("evaluations")
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m}"
+        return dates.month_text(Month.of(self.month))
 
 
 STAGE_CHOICES = [
@@ -207,7 +213,7 @@ class Case(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.line} {self.cohort:%Y-%m}"
+        return f"{self.line} {dates.month_text(Month.of(self.cohort))}"
 
     @property
     def is_open(self) -> bool:
@@ -249,7 +255,9 @@ class CaseStep(models.Model):
         indexes = [models.Index(fields=["month"], name="traffic_step_month")]
 
     def __str__(self) -> str:
-        return f"{self.case} {self.month:%Y-%m} {self.transition}"
+        return (
+            f"{self.case} {dates.month_text(Month.of(self.month))} {self.get_transition_display()}"
+        )
 
     @property
     def status(self) -> str:
@@ -280,7 +288,16 @@ class Action(OutboxItem):
     stage = models.PositiveSmallIntegerField(_("step"), choices=STAGE_CHOICES)
     kind = models.CharField(_("kind"), max_length=20, choices=ACTION_KIND_CHOICES)
     month = models.DateField(_("month"))
-    backend = models.CharField(_("sent through"), max_length=20, blank=True)
+
+    class Backend(models.TextChoices):
+        OUTBOX_ONLY = "outbox-only", _("by staff from the MDM console")
+        WEBHOOK = "webhook", _("to the MDM through its webhook")
+        EMAIL = "email", _("by e-mail")
+        DEMO = "demo", _("demo data (not sent)")
+
+    backend = models.CharField(
+        _("sent through"), max_length=20, choices=Backend.choices, blank=True
+    )
 
     task_name = "traffic.tasks.deliver_actions"
     max_attempts = 6

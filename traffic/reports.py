@@ -14,13 +14,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from devices import selectors as device_selectors
-from gigaportal.calendar import Month, month_label
+from gigaportal.calendar import Month
+from gigaportal.dates import month_text
 from gigaportal.params import choice_param, int_param, month_param
 from gigaportal.reports import Period, PeriodKind, Report, ReportColumn, ReportSpec, register
 from gigaportal.roles import ALL_ROLES, STAFF_ROLES
 from gigaportal.scope import sees_all_schools
-from traffic import escalation, selectors
-from traffic.escalation import TABLET_ACTIONS
+from traffic import escalation, selectors, texts
+from traffic.escalation import TABLET_ACTIONS, ActionKind
 from traffic.models import ACTION_KIND_CHOICES
 from traffic.parsing import MB_PER_GB
 
@@ -73,7 +74,7 @@ def usage_report(lines: Sequence[UsageLine]) -> Report:
             ReportColumn("capacity_gb", _("pooled capacity (GB)"), numeric=True),
             ReportColumn("usage_rate_pct", _("usage rate (%)"), numeric=True),
         ],
-        rows=[(str(u.month), u.total_gb, u.lines, u.capacity_gb, u.usage_rate_pct) for u in lines],
+        rows=[(u.month, u.total_gb, u.lines, u.capacity_gb, u.usage_rate_pct) for u in lines],
     )
 
 
@@ -86,7 +87,7 @@ def flow_report(rows: Iterable[tuple[Month, Month, str, int]]) -> Report:
             ReportColumn("status", _("status")),
             ReportColumn("count", _("count"), numeric=True),
         ],
-        rows=[(str(c), str(m), s, n) for c, m, s, n in rows if n],
+        rows=[(c, m, s, n) for c, m, s, n in rows if n],
     )
 
 
@@ -125,8 +126,8 @@ def flow_matrix_report(rows: Iterable[tuple[Month, Month, str, int]], improved_w
     return Report(
         title=_("Heavy-usage response by cohort"),
         columns=[ReportColumn("cohort", _("cohort"))]
-        + [ReportColumn(str(m), f"{m.year}年{m.month}月") for m in months],
-        rows=[(f"{c.year}年{c.month}月", *cells) for c, cells in matrix],
+        + [ReportColumn(str(m), month_text(m)) for m in months],
+        rows=[(c, *cells) for c, cells in matrix],
     )
 
 
@@ -139,17 +140,24 @@ def cases_report(steps: Iterable) -> Report:
             ReportColumn("cohort_month", _("cohort (month of entry)")),
             ReportColumn("status", _("status")),
         ],
-        rows=[(s.case.line.number, f"{s.case.cohort:%Y-%m}", s.status) for s in steps],
+        rows=[(s.case.line.number, Month.of(s.case.cohort), s.status) for s in steps],
     )
 
 
-def mdm_csv_report(actions: Iterable, serials: Mapping[str, str] | None = None) -> Report:
-    """One tablet message's recipients, to paste into the MDM console.
+def mdm_csv_report(
+    actions: Iterable,
+    serials: Mapping[str, str] | None = None,
+    messages: Mapping[int, str] | None = None,
+) -> Report:
+    """One tablet message's recipients, to paste into the MDM console, each with the
+    message its tablet gets.
 
     The serial column is filled from `serials` (line number → device serial) when the
-    devices app provides it; this function is the one place that shapes the file.
+    devices app provides it, the message from `messages` (action id → text); this
+    function is the one place that shapes the file.
     """
     serials = serials or {}
+    messages = messages or {}
     return Report(
         title=_("Tablet message recipients"),
         columns=[
@@ -157,8 +165,9 @@ def mdm_csv_report(actions: Iterable, serials: Mapping[str, str] | None = None) 
             ReportColumn("line_number", _("line number")),
             ReportColumn("school_code", _("school code")),
             ReportColumn("school", _("school")),
-            ReportColumn("step", _("step"), numeric=True),
+            ReportColumn("step", _("step")),
             ReportColumn("status", _("status")),
+            ReportColumn("message", _("message"), on_page=False),
         ],
         rows=[
             (
@@ -166,10 +175,30 @@ def mdm_csv_report(actions: Iterable, serials: Mapping[str, str] | None = None) 
                 a.case.line.number,
                 a.case.line.school.code if a.case.line.school else "",
                 a.case.line.school.name if a.case.line.school else "",
-                a.stage,
-                a.state,
+                a.get_stage_display(),
+                a.get_state_display(),
+                messages.get(a.pk, ""),
             )
             for a in actions
+        ],
+    )
+
+
+def line_list_report(lines: Iterable) -> Report:
+    return Report(
+        title=_("Lines"),
+        columns=[
+            ReportColumn("line_number", _("line number")),
+            ReportColumn("school_code", _("school code")),
+            ReportColumn("school", _("school")),
+        ],
+        rows=[
+            (
+                line.number,
+                line.school.code if line.school else "",
+                line.school.name if line.school else "",
+            )
+            for line in lines
         ],
     )
 
@@ -182,16 +211,16 @@ def case_list_report(cases: Iterable) -> Report:
             ReportColumn("line_number", _("line number")),
             ReportColumn("school", _("school")),
             ReportColumn("cohort_month", _("cohort (month of entry)")),
-            ReportColumn("step", _("step"), numeric=True),
+            ReportColumn("step", _("step")),
             ReportColumn("improved_in", _("improved in")),
         ],
         rows=[
             (
                 c.line.number,
                 c.line.school.name if c.line.school else "",
-                f"{c.cohort:%Y-%m}",
-                c.stage,
-                f"{c.closed_month:%Y-%m}" if c.closed_month else "",
+                Month.of(c.cohort),
+                c.get_stage_display(),
+                Month.of(c.closed_month) if c.closed_month else None,
             )
             for c in cases
         ],
@@ -222,7 +251,7 @@ def usage_chart(report: Report):
     rows = report.dicts()
     return charts.bar_line_chart(
         title=gettext("Monthly data usage"),
-        labels=[month_label(Month.parse(r["month"])) for r in rows],
+        labels=[month_text(r["month"], with_year=False) for r in rows],
         bars=[r["total_gb"] for r in rows],
         bar_label=gettext("usage (GB)"),
         line=[r["usage_rate_pct"] for r in rows],
@@ -264,7 +293,31 @@ def mdm(*, user, period: Period, kind: str | None = None) -> Report:
     serials = device_selectors.serials_for_lines(
         user=user, line_numbers=[a.case.line.number for a in actions]
     )
-    return mdm_csv_report(actions, serials)
+    template = selectors.message_texts()[ActionKind(kind)]
+    usage = selectors.step_usage(user=user, month=period.end, case_ids=[a.case_id for a in actions])
+    texts_by_action = {
+        a.pk: texts.compose(
+            template,
+            texts.values(
+                line_number=a.case.line.number,
+                month=period.end,
+                usage_mb=usage.get(a.case_id),
+                school=a.case.line.school.name if a.case.line.school else "",
+            ),
+        )
+        for a in actions
+    }
+    report = mdm_csv_report(
+        actions, serials, {pk: f"{t.subject}\n{t.body}" for pk, t in texts_by_action.items()}
+    )
+    example = next(iter(texts_by_action.values()), texts.compose(template, {}))
+    return report.with_context(
+        extra={
+            "message": example,
+            "kind_label": dict(TABLET_KINDS)[kind],
+            "download_name": f"mdm-{kind}-{period.end}",
+        }
+    )
 
 
 def _case_filters():
@@ -340,6 +393,7 @@ MDM = register(
         roles=STAFF_ROLES,
         filters={"kind": lambda params: choice_param(params, "kind", dict(TABLET_KINDS))},
         controls="traffic/_mdm_controls.html",
+        template="traffic/mdm.html",
         options={"kinds": TABLET_KINDS},
         description=_(
             "Recipients of one tablet message, to paste into the MDM console when messages "

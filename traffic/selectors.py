@@ -7,13 +7,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
+from gigaportal import versions
 from gigaportal.calendar import Month
 from gigaportal.models import School
-from traffic.escalation import Stage, StepCount, Transition
-from traffic.models import Action, Case, CaseStep, Line, MonthlyUsage, Policy, SchoolNotice
+from traffic import texts
+from traffic.escalation import ActionKind, Stage, StepCount, Transition
+from traffic.models import (
+    Action,
+    Case,
+    CaseStep,
+    Line,
+    MessageText,
+    MonthlyUsage,
+    Policy,
+    SchoolNotice,
+)
 
 DEFAULT_GB_PER_LINE = Decimal(5)
 
@@ -45,11 +57,9 @@ def gb_per_line_by_month(months: Iterable[Month]) -> dict[Month, Decimal]:
     )
     result = {}
     for month in months:
-        value = policies[0][1] if policies else DEFAULT_GB_PER_LINE
-        for start, gb in policies:
-            if start <= month.first_day():
-                value = gb
-        result[month] = value
+        policy = versions.in_force(policies, month.first_day(), date_of=itemgetter(0))
+        policy = policy or (policies[0] if policies else None)
+        result[month] = policy[1] if policy else DEFAULT_GB_PER_LINE
     return result
 
 
@@ -96,11 +106,19 @@ def case_steps_in_month(*, user, month: Month) -> QuerySet[CaseStep]:
 
 
 def case_list(
-    *, user, school_id: int | None = None, stage: int | None = None, month: Month | None = None
+    *,
+    user,
+    school_id: int | None = None,
+    stage: int | None = None,
+    month: Month | None = None,
+    query: str = "",
 ) -> QuerySet[Case]:
     """Cases, newest cohort first. `month` keeps the cases evaluated in that month;
-    `stage` the step reached (with month: the step that month)."""
+    `stage` the step reached (with month: the step that month); `query` a line number
+    by any part of it."""
     cases = Case.objects.for_user(user)
+    if query:
+        cases = cases.filter(line__number__contains=query)
     if school_id:
         cases = cases.filter(line__school_id=school_id)
     if month:
@@ -135,18 +153,48 @@ def case_timeline(*, user, case: Case) -> dict:
 
 def schools_with_lines(*, user) -> QuerySet[School]:
     """The schools of the case list's filter: those with lines, within the scope."""
-    return School.objects.for_user(user).filter(traffic_lines__isnull=False).distinct()
+    return (
+        School.objects.for_user(user)
+        .filter(traffic_lines__isnull=False)
+        .distinct()
+        .order_by("code")
+    )
 
 
-def line_list(*, user, query: str = "") -> QuerySet[Line]:
+def line_list(*, user, query: str = "", school_id: int | None = None) -> QuerySet[Line]:
+    """The user's lines; `query` finds a number by any part of it, or a school."""
     lines = Line.objects.for_user(user)
+    if school_id:
+        lines = lines.filter(school_id=school_id)
     if query:
         lines = lines.filter(Q(number__contains=query) | Q(school__name__contains=query))
-    return (
-        lines.select_related("school")
-        .annotate(open_cases=Count("cases", filter=Q(cases__closed_month__isnull=True)))
-        .order_by("number")
+    return lines.select_related("school").order_by("number")
+
+
+def open_case_counts(*, user, lines) -> dict[int, int]:
+    """Open cases of the lines of one page (counted after paging, not over every line)."""
+    ids = [line.pk for line in lines]
+    rows = (
+        Case.objects.for_user(user)
+        .filter(line_id__in=ids, closed_month__isnull=True)
+        .values("line_id")
+        .annotate(n=Count("id"))
+        .values_list("line_id", "n")
     )
+    return dict(rows)
+
+
+def school_traffic_counts(*, user, school) -> dict:
+    """A school's lines, open cases and notices waiting for it (three queries)."""
+    return {
+        "lines": Line.objects.for_user(user).filter(school=school).count(),
+        "open_cases": Case.objects.for_user(user)
+        .filter(line__school=school, closed_month__isnull=True)
+        .count(),
+        "unacknowledged": SchoolNotice.objects.for_user(user)
+        .filter(school=school, acknowledged_at__isnull=True)
+        .count(),
+    }
 
 
 def line_get(*, user, pk: int) -> Line:
@@ -166,8 +214,12 @@ def line_cases(*, user, line: Line) -> QuerySet[Case]:
     return Case.objects.for_user(user).filter(line=line).order_by("-cohort")
 
 
-def notice_list(*, user, unacknowledged: bool = False) -> QuerySet[SchoolNotice]:
+def notice_list(
+    *, user, unacknowledged: bool = False, school_id: int | None = None
+) -> QuerySet[SchoolNotice]:
     notices = SchoolNotice.objects.for_user(user)
+    if school_id:
+        notices = notices.filter(school_id=school_id)
     if unacknowledged:
         notices = notices.filter(acknowledged_at__isnull=True)
     return notices.select_related("school", "acknowledged_by", "action__case__line")
@@ -195,3 +247,18 @@ def action_months(*, user) -> list[Month]:
     """Months with outgoing actions, oldest first."""
     days = Action.objects.for_user(user).order_by("month").values_list("month", flat=True)
     return [Month.of(d) for d in days.distinct()]
+
+
+def message_texts() -> dict[ActionKind, texts.Text]:
+    """The words of each action: admin's (MessageText), else the defaults (one query)."""
+    stored = {row.kind: texts.Text(row.subject, row.body) for row in MessageText.objects.all()}
+    return {kind: stored.get(kind.value, texts.DEFAULT_TEXTS[kind]) for kind in ActionKind}
+
+
+def step_usage(*, user, month: Month, case_ids) -> dict[int, Decimal]:
+    """Each case's usage (MB) in the month of its step, in one query."""
+    return dict(
+        CaseStep.objects.for_user(user)
+        .filter(month=month.first_day(), case_id__in=list(case_ids))
+        .values_list("case_id", "usage_mb")
+    )

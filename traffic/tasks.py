@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from gigaportal import outbox
 from traffic import services
-from traffic.models import Action
 
 
 @shared_task(acks_late=True)
@@ -23,11 +21,7 @@ def deliver_actions(action_ids: list[int]) -> dict[str, int]:
 
 @shared_task
 def sweep_undelivered() -> int:
-    """Beat: anything pending whose time has come (after a broker outage, a lost
-    message, a back-off) is sent now; stale claims are flagged; months due whose
-    post-import task was lost are evaluated."""
-    due, _stale = services.actions_sweep()
-    if due:
-        outbox.enqueue(Action.task_name, due)
-    services.evaluate_pending_months()
-    return len(due)
+    """Beat: months due whose post-import task was lost are evaluated (their actions
+    are published as the evaluation commits); actions left pending go out with every
+    other outbox's in gigaportal.tasks.sweep_outboxes."""
+    return len(services.evaluate_pending_months())

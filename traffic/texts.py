@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from traffic.escalation import ActionKind
+from traffic.parsing import MB_PER_GB
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,6 @@ DEFAULT_TEXTS: Mapping[ActionKind, Text] = {
             "または2か月続けて100GB以上）を超えました（{month}: {usage_gb} GB）。\n"
             "先月、本人のiPadに注意のメッセージを送っています。\n"
             "本人への声かけと、学習に関係のない利用を控えるよう指導をお願いします。\n\n"
-            "ポータルの受信箱でこのお知らせを確認し、「確認しました」を押してください。\n"
             "GIGAスクール運営支援センター"
         ),
     ),
@@ -49,11 +50,9 @@ DEFAULT_TEXTS: Mapping[ActionKind, Text] = {
         ),
     ),
     ActionKind.PARENT_LETTER: Text(
-        subject="保護者の皆様へ　iPadの通信量とスクリーンタイムの設定のお願い",
+        subject="iPadの通信量とスクリーンタイムの設定のお願い",
         body=(
-            "保護者の皆様へ\n\n"
-            "{school}\n\n"
-            "お子様が学校から貸与されているiPad（回線番号 {line_number}）の通信量が、"
+            "お子様が学校から貸与されているiPadの通信量が、"
             "数か月続けて多い状態です（{month}: {usage_gb} GB）。\n"
             "iPadは学習のために使うものです。ご家庭でも使い方を話し合ってください。\n\n"
             "iPadの「スクリーンタイム」で、使う時間やアプリを制限できます。\n"
@@ -80,3 +79,20 @@ def render(text: str, values: Mapping[str, object]) -> str:
     """Fills the placeholders; an unknown one (a typo in admin) stays as written
     rather than failing the whole evaluation."""
     return text.format_map(_Blank(values))
+
+
+def values(*, line_number: str, month, usage_mb: Decimal | None, school: str) -> dict[str, str]:
+    """The placeholders' values for one line and month (the usage to two decimals)."""
+    from gigaportal.calendar import month_label
+
+    return {
+        "line_number": line_number,
+        "month": month_label(month, with_year=True),
+        "usage_gb": f"{usage_mb / MB_PER_GB:.2f}" if usage_mb is not None else "",
+        "school": school,
+    }
+
+
+def compose(text: Text, placeholders: Mapping[str, object]) -> Text:
+    """The subject and body with the placeholders filled."""
+    return Text(render(text.subject, placeholders), render(text.body, placeholders))

@@ -10,6 +10,7 @@ from devices.services.events import (
     device_fault_confirm,
     device_fault_dismiss,
     device_fault_report,
+    device_step_record,
     ledger_apply,
 )
 from devices.services.imports import (
@@ -35,6 +36,7 @@ __all__ = [
     "device_fault_confirm",
     "device_fault_dismiss",
     "device_fault_report",
+    "device_step_record",
     "device_import",
     "ledger_apply",
     "model_kind_from_name",

@@ -194,6 +194,41 @@ def _record_event(by, event: DeviceEvent, action: str, before=None) -> None:
     changelog.record(by=by, action=action, obj=event, before=before, fields=EVENT_FIELDS)
 
 
+def device_step_record(
+    *,
+    by,
+    serial: str,
+    kind: str,
+    date: dt.date | None = None,
+    school: School | None = None,
+    note: str = "",
+) -> DeviceEvent:
+    """The next step of a device from its page: back from repair, retired, or a spare
+    issued to a school, through the ledger's rules. Raises DeviceRuleError."""
+    kind = ledger.Kind(kind)
+    if kind in ledger.FAULT_KINDS:
+        raise DeviceRuleError(_("Record a breakage or failure on the breakage form."), field="kind")
+    event = ledger.Event(
+        date or timezone.localdate(),
+        normalize_serial(serial),
+        kind,
+        school=school.pk if school else None,
+        note=note,
+    )
+    with transaction.atomic():
+        try:
+            [row] = device_events_record(events=[event], by=by)
+        except ledger.LedgerError as exc:
+            violation = exc.violations[0]
+            raise DeviceRuleError(violation.message, field=violation.field) from None
+        _record_event(
+            by,
+            row,
+            changelog.Action.ISSUE if kind is ledger.Kind.ISSUE else changelog.Action.CREATE,
+        )
+    return row
+
+
 def device_fault_report(
     *, by, serial: str, kind: str, cause: str, note: str = "", date: dt.date | None = None
 ) -> DeviceEvent:

@@ -393,6 +393,7 @@ imports.register(
             "order. A file that breaks a rule is refused whole."
         ),
         success_url="devices:breakage",
+        additive=True,
         describe=lambda r: _("Recorded %(count)s events.") % {"count": r.created},
     )
 )

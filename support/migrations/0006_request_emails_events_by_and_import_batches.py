@@ -14,6 +14,7 @@ def log_imports_to_batches(apps, schema_editor):
     ImportBatch.objects.bulk_create(
         ImportBatch(
             kind="support_log",
+            additive=True,
             file_name=row.file_name,
             sha256=row.sha256,
             status="done",

@@ -23,11 +23,18 @@ from support.services.imports import IMPORT_COLUMNS, KIND_WORDS, record_import
 from support.services.records import (
     RECORD_FIELDS,
     RecordInput,
+    record_check,
     record_create,
     record_may_edit,
     record_update,
 )
-from support.services.requests import request_cancel, request_create, request_schedule
+from support.services.requests import (
+    request_cancel,
+    request_comment,
+    request_create,
+    request_move,
+    request_schedule,
+)
 
 __all__ = [
     "IMPORT_COLUMNS",
@@ -46,13 +53,16 @@ __all__ = [
     "feed_token_create",
     "feed_token_revoke",
     "feed_token_user",
+    "record_check",
     "record_create",
     "record_import",
     "record_may_edit",
     "record_update",
     "request_allowed_actions",
     "request_cancel",
+    "request_comment",
     "request_create",
     "request_facts",
+    "request_move",
     "request_schedule",
 ]

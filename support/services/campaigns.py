@@ -120,6 +120,18 @@ def campaign_create(
             if email:
                 emails.append(email)
         emails_queue(emails)
+        # Each visit is a school's scheduled request: one entry each (in one INSERT), so
+        # that a school's own change log shows its visit.
+        changelog.record_many(
+            by=by,
+            action=changelog.Action.SCHEDULE,
+            objs=visits,
+            changes_of=lambda request: {
+                "status": [None, Status.SCHEDULED.value],
+                "scheduled_date": [None, request.scheduled_date],
+                "campaign": [None, name],
+            },
+        )
         changelog.record(
             by=by,
             action=changelog.Action.CREATE,

@@ -194,6 +194,7 @@ imports.register(
             "by 、). Nothing is written if any row is wrong."
         ),
         success_url="support:record_list",
+        additive=True,
         describe=lambda r: _("%(count)s support records imported.") % {"count": r.created},
     )
 )

@@ -101,9 +101,9 @@ def record_may_edit(*, record: SupportRecord, user, today: dt.date | None = None
     )
 
 
-def record_update(*, by, record: SupportRecord, data: RecordInput) -> SupportRecord:
-    """Edits a record within the rules (support.rules.may_edit_record): the page and
-    Django admin both come here."""
+def record_check(*, by, record: SupportRecord, data: RecordInput) -> None:
+    """Raises SupportError when `by` may not make this edit: the page, Django admin's
+    form and record_update all ask here."""
     if not record_may_edit(record=record, user=by):
         raise SupportError(
             _("You may edit your own records on the day you logged them; ask the leader.")
@@ -111,7 +111,19 @@ def record_update(*, by, record: SupportRecord, data: RecordInput) -> SupportRec
     check_staff(data.staff)
     if record.request_id and record.request.school_id != data.school.pk:
         raise SupportError(_("The request is from another school."), field="school")
+
+
+def record_update(*, by, record: SupportRecord, data: RecordInput) -> SupportRecord:
+    """Edits a record within the rules (record_check), under the record's row lock so
+    that two edits at once see each other."""
     with transaction.atomic():
+        record = (
+            SupportRecord.objects.select_for_update(of=("self",))
+            .select_related("request")
+            .prefetch_related("staff", "topics")
+            .get(pk=record.pk)
+        )
+        record_check(by=by, record=record, data=data)
         before = changelog.values(record, RECORD_FIELDS)
         for attr in (
             "date",

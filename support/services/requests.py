@@ -15,7 +15,7 @@ from gigaportal import changelog
 from gigaportal.models import School, User
 from gigaportal.roles import Role
 from support import rules
-from support.models import SupportRequest, Topic
+from support.models import RequestComment, Status, SupportRequest, Topic
 from support.services.common import SupportError, check_staff, locked, log_event, move
 from support.services.emails import email_queue_for_schedule
 
@@ -113,6 +113,35 @@ def request_schedule(
     return request
 
 
+def request_move(*, by, request: SupportRequest, school: School, note: str = "") -> SupportRequest:
+    """A request entered for the wrong school is moved to the right one (admin); the
+    visit, if any, is not touched, so nobody is e-mailed."""
+    if by.role not in (Role.LEADER, Role.ADMIN):
+        raise SupportError(_("Only the leader moves a request to another school."))
+    with transaction.atomic():
+        request = locked(request)
+        if request.status not in (Status.REQUESTED, Status.SCHEDULED):
+            raise SupportError(_("A closed request cannot be changed."))
+        previous = request.school
+        if previous.pk == school.pk:
+            return request
+        request.school = school
+        request.save(update_fields=["school"])
+        log_event(
+            request,
+            by=by,
+            from_status=request.status,
+            note=(note or _("Moved from %(school)s") % {"school": previous.name})[:300],
+        )
+        changelog.record(
+            by=by,
+            action=changelog.Action.UPDATE,
+            obj=request,
+            changes={"school": [previous.name, school.name]},
+        )
+    return request
+
+
 def request_cancel(*, by, request: SupportRequest, note: str = "") -> SupportRequest:
     """The school that asked, or the leader, withdraws an open request (with a reason)."""
     with transaction.atomic():
@@ -130,3 +159,29 @@ def request_cancel(*, by, request: SupportRequest, note: str = "") -> SupportReq
             changes={"status": [previous, new_status], "reason": [None, note or None]},
         )
     return request
+
+
+COMMENT_MAX = 2000
+
+
+def request_comment(*, by, request: SupportRequest, text: str) -> RequestComment:
+    """A note from the school that asked or from the center, on the request's page.
+    A school user comments only on their own school's requests."""
+    text = (text or "").strip()
+    if not text:
+        raise SupportError(_("Write a comment first."), field="text")
+    if len(text) > COMMENT_MAX:
+        raise SupportError(
+            _("A comment may be at most %(n)s characters.") % {"n": COMMENT_MAX}, field="text"
+        )
+    if by.role == Role.SCHOOL and by.school_id != request.school_id:
+        raise SupportError(_("You can comment only on your own school's requests."))
+    with transaction.atomic():
+        comment = RequestComment.objects.create(request=request, by=by, text=text)
+        changelog.record(
+            by=by,
+            action=changelog.Action.CREATE,
+            obj=comment,
+            changes={"text": [None, text]},
+        )
+    return comment

@@ -43,6 +43,16 @@ def build(world):
 
 VIEWS = [
     View("devices:list", roles=EVERYONE, hidden=lambda w: w.device_b.serial),
+    # A device's next ledger step: staff only; a school user cannot reach another
+    # school's device (404) nor record a step at all (403).
+    View(
+        "devices:step",
+        roles=STAFF,
+        method="post",
+        data=lambda w: {"kind": "retire", "date": "2022-04-01", "note": "x"},
+        kwargs=lambda w: {"pk": w.device_a.pk},
+        ok_status=(302,),
+    ),
     View(
         "devices:detail",
         roles=EVERYONE,

@@ -115,7 +115,8 @@ def test_the_fiscal_year_page_and_its_download_show_the_seeds_table(loaded, clie
     assert response["Content-Disposition"] == 'attachment; filename="device-breakage-2022.csv"'
     lines = response.content.decode("utf-8-sig").splitlines()
     expected = [
-        f"{int(month[5:])}月,{n},{spares},{c},{CHROMEBOOK_SPARES}" for month, n, spares, c in SEED
+        f"{month[:4]}年{int(month[5:])}月,{n},{spares},{c},{CHROMEBOOK_SPARES}"
+        for month, n, spares, c in SEED
     ]
     assert lines[1:10] == expected
     assert lines[10].split(",")[1::2] == ["219", "24"]  # the year's totals

@@ -166,7 +166,7 @@ def test_the_fiscal_year_page_shows_the_table_chart_and_downloads(client, leader
     csv = client.get(reverse("devices:breakage"), {"fy": 2022, "download": "csv"})
     assert csv.content.startswith(b"\xef\xbb\xbf")
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert lines[1].startswith("4月,0,1") and lines[3].startswith("6月,1,0")
+    assert lines[1].startswith("2022年4月,0,1") and lines[3].startswith("2022年6月,1,0")
     chart = client.get(reverse("devices:breakage_chart", args=[device.model_id]), {"fy": 2022})
     assert chart["Content-Type"] == "image/png" and chart.content[:4] == b"\x89PNG"
 

@@ -75,10 +75,28 @@ VIEWS = [
         kwargs=lambda w: {"pk": w.request_a.pk},
         ok_status=(302,),
     ),
+    # The confirmation page, then the cancellation itself (with a reason and the tick).
+    View(
+        "support:request_cancel",
+        roles=LEADER_OR_SCHOOL,
+        kwargs=lambda w: {"pk": w.request_a.pk},
+        other_school_kwargs=lambda w: {"pk": w.request_b.pk},
+        id="support:request_cancel[confirm page]",
+    ),
     View(
         "support:request_cancel",
         roles=LEADER_OR_SCHOOL,
         method="post",
+        data=lambda w: {"note": "日程が合わないため", "confirm": "on"},
+        kwargs=lambda w: {"pk": w.request_a.pk},
+        other_school_kwargs=lambda w: {"pk": w.request_b.pk},
+        ok_status=(302,),
+    ),
+    View(
+        "support:request_comment",
+        roles=EVERYONE,
+        method="post",
+        data=lambda w: {"text": "3時間目にお願いします。"},
         kwargs=lambda w: {"pk": w.request_a.pk},
         other_school_kwargs=lambda w: {"pk": w.request_b.pk},
         ok_status=(302,),

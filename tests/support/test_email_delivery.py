@@ -16,7 +16,8 @@ from django.utils import timezone
 from gigaportal import outbox
 from gigaportal.models import ObjectChange, User
 from gigaportal.outbox import State
-from support import services, tasks
+from gigaportal.tasks import sweep_outboxes
+from support import services
 from support.models import RequestEmail
 from tests.support.factories import make_request
 
@@ -48,14 +49,14 @@ def test_a_sender_killed_mid_send_leaves_the_email_unsent_and_flagged_for_a_pers
     assert services.emails_send(email_ids=[email.pk]) == {"skipped": 1}
     # Within the stale window the sweep leaves it alone; after it, it flags it.
     assert services.emails_sweep() == ([], 0)
-    later = timezone.now() + RequestEmail.stale_after + dt.timedelta(minutes=1)
+    later = timezone.now() + outbox.stale_limit(RequestEmail) + dt.timedelta(minutes=1)
     assert services.emails_sweep(now=later) == ([], 1)
     email.refresh_from_db()
     assert email.state == State.FAILED
     assert email.sent_at is None
     assert "届いたか確認" in email.last_error
     # Flagged for a person: neither the beat's sweep nor a late task sends it.
-    assert tasks.send_pending_emails() == 0
+    assert sweep_outboxes()["support.requestemail"] == 0
     assert services.emails_send(email_ids=[email.pk]) == {"skipped": 1}
     assert mail.outbox == []
 
@@ -122,7 +123,7 @@ def test_failing_emails_do_not_hold_back_newer_ones_in_the_sweep(
     ids, stale = services.emails_sweep()
     assert (ids, stale) == ([fresh.pk, retried.pk], 0)
     # The beat's sweep sends those two, and only those.
-    assert tasks.send_pending_emails() == 2
+    assert sweep_outboxes()["support.requestemail"] == 2
     states = dict(RequestEmail.objects.values_list("pk", "state"))
     assert states == {
         failed.pk: State.FAILED,

@@ -192,7 +192,7 @@ def test_a_campaign_schedules_one_visit_per_school_in_a_fixed_number_of_queries(
 
     def plan(count, name):
         schools = [make_school() for _ in range(count)]
-        with django_assert_max_num_queries(14) as queries:
+        with django_assert_max_num_queries(15) as queries:
             campaign = services.campaign_create(
                 by=leader,
                 name=name,

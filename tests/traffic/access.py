@@ -7,7 +7,7 @@ from tests.traffic.factories import make_line, make_policy, set_usage
 from traffic import services
 from traffic.models import SchoolNotice
 
-SEP, OCT = Month(2022, 9), Month(2022, 10)
+SEP, OCT, NOV, DEC = (Month(2022, m) for m in (9, 10, 11, 12))
 B_LINE = "070-8888-0001"
 
 
@@ -26,12 +26,19 @@ def build(world):
     for line in world.lines_b:
         set_usage(line, SEP, 210)
         set_usage(line, OCT, 210)
-    services.evaluation_run(month=SEP)
-    services.evaluation_run(month=OCT)
+    # Line A and school B's first line stay heavy until step ④, the parents' letter.
+    for line in (world.line_a, world.lines_b[0]):
+        set_usage(line, NOV, 250)
+        set_usage(line, DEC, 250)
+    for month in (SEP, OCT, NOV, DEC):
+        services.evaluation_run(month=month)
     world.case_a = world.line_a.cases.get()
     world.case_b = world.lines_b[0].cases.get()
-    world.notice_a = SchoolNotice.objects.get(school=world.school_a)
-    world.notice_b = SchoolNotice.objects.filter(school=world.school_b).first()
+    notices = SchoolNotice.objects.order_by("pk")
+    world.notice_a = notices.filter(school=world.school_a, action__kind="school_notice").first()
+    world.notice_b = notices.filter(school=world.school_b, action__kind="school_notice").first()
+    world.letter_a = notices.get(school=world.school_a, action__kind="parent_letter")
+    world.letter_b = notices.filter(school=world.school_b, action__kind="parent_letter").first()
     # A usage file imported in the background: its batch pages (gigaportal.imports).
     world.usage_batch = ImportBatch.objects.create(
         kind="traffic_usage",
@@ -83,8 +90,8 @@ VIEWS = [
     View(
         "traffic:notice_print",
         roles=EVERYONE,
-        kwargs=a(lambda w: w.notice_a),
-        other_school_kwargs=a(lambda w: w.notice_b),
+        kwargs=a(lambda w: w.letter_a),
+        other_school_kwargs=a(lambda w: w.letter_b),
     ),
     # Only the school acknowledges its notices.
     View(

@@ -92,7 +92,7 @@ def test_an_evaluation_is_one_entry_for_the_month_not_one_per_case(school_a, sch
         "improved": [None, 0],
         "actions": [None, 6],
     }
-    assert entry.object_repr == "2022-09"
+    assert entry.object_repr == "2022年9月"
     # Evaluating the month again changes nothing, and logs nothing.
     with new_entries() as again:
         assert not services.evaluation_run(month=SEP).created

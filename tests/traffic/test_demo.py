@@ -73,3 +73,38 @@ def test_the_demo_prints_the_seeds_tables_and_a_second_load_changes_nothing():
     before = counts()
     demo.load(stdout=io.StringIO())
     assert counts() == before
+
+
+SEED_FLOW_PAGE = """対象となった月,2022年9月,2022年10月,2022年11月,2022年12月
+2022年9月,① 16,"② 11, 改善 5","③ 3, 改善 8","④ 2, 改善 1"
+2022年10月,,① 5,"② 4, 改善 1","③ 2, 改善 2"
+2022年11月,,,① 18,"② 5, 改善 13"
+2022年12月,,,,① 14
+"""
+
+
+def test_the_pages_downloads_are_the_tables_people_read(client):
+    """Issue 9, bugs 1 and 2: the flow download is the cohort × month table the committee
+    pastes (not internal codes), cases name their step, and the MDM page shows states,
+    steps and the message in Japanese."""
+    gigaportal_demo.load(stdout=io.StringIO())
+    demo.load(stdout=io.StringIO())
+    from gigaportal.models import User
+
+    client.force_login(User.objects.get(username="leader"))
+    flow = client.get("/traffic/flow/", {"from": "2022-09", "to": "2022-12", "download": "csv"})
+    assert flow.content.decode("utf-8-sig").replace("\r\n", "\n") == SEED_FLOW_PAGE
+    page = client.get("/traffic/flow/", {"from": "2022-09", "to": "2022-12"}).content.decode()
+    assert '<th scope="row">2022年9月</th>' in page and ">2022-09<" not in page
+
+    cases = client.get("/traffic/cases/", {"download": "csv"}).content.decode("utf-8-sig")
+    header, first = cases.splitlines()[:2]
+    assert header == "回線番号,学校,対象となった月,段階,改善した月"
+    assert ",2022年12月,① 注意メッセージ," in first
+
+    page = client.get("/traffic/mdm/").content.decode()
+    assert "送信済み" in page and "① 注意メッセージ" in page
+    assert "【注意】iPadの通信量が多くなっています" in page  # the text the operator pastes
+    assert ">sent<" not in page and "outbox-only" not in page
+    mdm = client.get("/traffic/mdm/", {"download": "csv"}).content.decode("utf-8-sig")
+    assert mdm.splitlines()[0] == "シリアル番号,回線番号,学校コード,学校,段階,状態,メッセージ"

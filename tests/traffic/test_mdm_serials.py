@@ -33,7 +33,7 @@ def test_the_recipient_csv_carries_the_serial_of_the_device_on_each_line(
     serial_by_line = {row[1]: row[0] for row in rows[1:]}
     assert serial_by_line == {heavy.number: "DMPXK1ABCD", unknown.number: ""}
     # The last column is each action's outbox state (not yet sent from the console).
-    assert [row[5] for row in rows[1:]] == ["pending", "pending"]
+    assert [row[5] for row in rows[1:]] == ["送信待ち", "送信待ち"]
 
 
 def test_a_retired_device_no_longer_answers_for_its_line(client, support_staff, school_a):

@@ -21,7 +21,7 @@ from gigaportal.celery import app
 from gigaportal.models import Heartbeat, ImportBatch
 from gigaportal.outbox import State
 from gigaportal.scope import COMMAND_LINE
-from gigaportal.tasks import heartbeat
+from gigaportal.tasks import heartbeat, sweep_outboxes
 from tests.factories import make_school
 from tests.gigaportal.test_celery_worker import wait_for
 from tests.traffic.factories import make_line, make_policy, set_usage
@@ -138,7 +138,7 @@ def test_a_delivery_redelivered_after_its_worker_died_never_sends_a_second_messa
     assert (due, stale) == ([], 1)
     notice_action.refresh_from_db()
     assert notice_action.state == State.FAILED
-    tasks.sweep_undelivered.delay()
+    sweep_outboxes.delay()
     drain()
     assert smtp_server.messages == []
 
@@ -203,10 +203,12 @@ def test_with_redis_down_imports_and_evaluations_commit_and_actions_go_out_after
     assert list(Action.objects.values_list("state", flat=True)) == [State.PENDING]
     assert not Evaluation.objects.filter(month=OCT.first_day()).exists()
 
-    # The broker is back: the beat sweep evaluates October and sends everything, once.
+    # The broker is back: the beat's sweeps evaluate October and send everything, once.
     tasks.sweep_undelivered.delay()
+    sweep_outboxes.delay()
     assert wait_for(lambda: Action.objects.count() == 2 and all_sent(), seconds=30)
     tasks.sweep_undelivered.delay()
+    sweep_outboxes.delay()
     drain()
     assert CaseStep.objects.count() == 2
     [mail] = smtp_server.messages

@@ -17,17 +17,16 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from gigaportal import changelog, outbox
-from gigaportal.calendar import Month, month_label
+from gigaportal.calendar import Month
 from gigaportal.scope import SYSTEM
-from traffic import escalation, texts
-from traffic.escalation import ActionKind, OpenCase, Stage, Transition
+from traffic import escalation, selectors, texts
+from traffic.escalation import OpenCase, Stage, Transition
 from traffic.models import (
     MB_PER_GB,
     Action,
     Case,
     CaseStep,
     Evaluation,
-    MessageText,
     MonthlyUsage,
     Policy,
     SchoolNotice,
@@ -216,7 +215,7 @@ def _evaluate(evaluation: Evaluation, rule: escalation.Policy, month: Month) -> 
         for step in outcome.steps
     )
 
-    message_texts = _message_texts()
+    message_texts = selectors.message_texts()
     actions: list[Action] = []
     notices: list[tuple[Action, int, texts.Text]] = []
     for step in outcome.steps:
@@ -224,21 +223,18 @@ def _evaluate(evaluation: Evaluation, rule: escalation.Policy, month: Month) -> 
         if kind is None:
             continue
         info = current[step.line]
-        values = {
-            "line_number": step.line,
-            "month": month_label(month, with_year=True),
-            "usage_gb": f"{_gb(info['usage_mb']):.2f}",
-            "school": info["line__school__name"] or "",
-        }
+        values = texts.values(
+            line_number=step.line,
+            month=month,
+            usage_mb=info["usage_mb"],
+            school=info["line__school__name"] or "",
+        )
         action = Action(
             case_id=case_by_line[step.line], stage=int(step.stage), kind=kind.value, month=day
         )
         actions.append(action)
         if kind in escalation.SCHOOL_ACTIONS and info["line__school_id"]:
-            template = message_texts[kind]
-            rendered = texts.Text(
-                texts.render(template.subject, values), texts.render(template.body, values)
-            )
+            rendered = texts.compose(message_texts[kind], values)
             notices.append((action, info["line__school_id"], rendered))
     Action.objects.bulk_create(actions)
     SchoolNotice.objects.bulk_create(
@@ -261,11 +257,6 @@ def _evaluate(evaluation: Evaluation, rule: escalation.Policy, month: Month) -> 
         improved=evaluation.improved,
         action_ids=tuple(action.id for action in actions),
     )
-
-
-def _message_texts() -> dict[ActionKind, texts.Text]:
-    stored = {row.kind: texts.Text(row.subject, row.body) for row in MessageText.objects.all()}
-    return {kind: stored.get(kind.value, texts.DEFAULT_TEXTS[kind]) for kind in ActionKind}
 
 
 def evaluate_pending_months(*, by=SYSTEM) -> list[EvaluationResult]:

@@ -28,11 +28,8 @@ class PolicyRefused(Exception):
 
 
 def policy_in_force(month: Month) -> Policy | None:
-    return (
-        Policy.objects.filter(effective_from__lte=month.first_day())
-        .order_by("-effective_from")
-        .first()
-    )
+    """The version in force on the month's first day (gigaportal.versions)."""
+    return Policy.objects.in_force(month.first_day())
 
 
 def policy_check(*, policy: Policy) -> None:

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gigaportal import imports
+from gigaportal.bulk import insert_into
 from gigaportal.calendar import Month
 from gigaportal.imports import ImportResult
 from gigaportal.models import School
@@ -55,6 +56,7 @@ SPELLINGS = "traffic_usage_month_spellings"  # PostgreSQL: each month spelling, 
 SET_ASIDE = "traffic_usage_set_aside"  # PostgreSQL: rows for the Python parsers
 COPY_CHUNK = 1 << 20
 SQLITE_BATCH = 5_000
+STAGING_COLUMNS = ["row_no", "line", "month", "usage_mb", "school_code"]
 PROGRESS_EVERY = 20_000
 
 Progress = Callable[[int, int], None]  # (rows read, bytes read)
@@ -242,11 +244,7 @@ def _parse_set_aside(cursor, reader: TableReader, keys: list[str], usage_key: st
             if parsed is not None:
                 good.append(parsed)
         if good:
-            with cursor.copy(
-                f"COPY {STAGING} (row_no, line, month, usage_mb, school_code) FROM STDIN"
-            ) as copy:
-                for row in good:
-                    copy.write_row(row)
+            insert_into(STAGING, STAGING_COLUMNS, good)
 
 
 def usage_load_rows(*, rows: Iterable[tuple[str, dt.date, Decimal, str | None]]) -> ImportResult:
@@ -295,24 +293,10 @@ def _drop_staging() -> None:
 
 def _fill_staging(rows: Iterable[tuple]) -> None:
     """Streams (row_no, line, month, usage_mb, school_code) into the staging table."""
-    with connection.cursor() as cursor:
-        if _is_postgres():
-            with cursor.copy(
-                f"COPY {STAGING} (row_no, line, month, usage_mb, school_code) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
+    insert_into(STAGING, STAGING_COLUMNS, rows)
+    if _is_postgres():
+        with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {STAGING}")
-            return
-        sql = f"INSERT INTO {STAGING} (row_no, line, month, usage_mb, school_code) VALUES (?, ?, ?, ?, ?)"
-        batch: list[tuple] = []
-        for row_no, line, month, usage, school in rows:
-            batch.append((row_no, line, month.isoformat(), str(usage), school))
-            if len(batch) >= SQLITE_BATCH:
-                cursor.executemany(sql, batch)
-                batch.clear()
-        if batch:
-            cursor.executemany(sql, batch)
 
 
 def _whole_file_problems(reader: TableReader) -> list[CellError]:
