@@ -9,6 +9,13 @@ from gigaportal.admin import ChangeLoggedAdmin, ReadOnlyAdmin
 class DeviceModelAdmin(ChangeLoggedAdmin):
     list_display = ["name", "kind", "spares_at_deployment"]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A model with devices is protected (on_delete=PROTECT): offering the delete page
+        # would only list its thousands of devices to say it cannot be deleted.
+        if obj is not None and obj.devices.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(Device)
 class DeviceAdmin(ChangeLoggedAdmin):

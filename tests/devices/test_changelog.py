@@ -335,3 +335,23 @@ def test_changing_the_forecast_threshold_in_admin_is_one_entry_by_the_admin(clie
     assert about(entry, settings_row)
     assert (entry.action, entry.by, entry.via) == (Action.UPDATE, admin, Via.ADMIN)
     assert entry.changes == {"forecast_threshold_months": [6, 12]}
+
+
+def test_a_device_model_with_devices_offers_no_delete_page_and_an_unused_one_is_deleted_and_logged(
+    client, admin, school_a, entries
+):
+    used = make_device(school=school_a, serial="ADM002").model
+    unused = make_device_model(name="Chromebook 予備機種", kind="chromebook")
+    client.force_login(admin)
+    # The protected model: no delete page (it would only list every device to refuse).
+    assert (
+        client.get(reverse("admin:devices_devicemodel_delete", args=[used.pk])).status_code == 403
+    )
+    change_page = client.get(reverse("admin:devices_devicemodel_change", args=[used.pk]))
+    assert reverse("admin:devices_devicemodel_delete", args=[used.pk]) not in change_page.text
+    with entries() as watch:
+        response = client.post(
+            reverse("admin:devices_devicemodel_delete", args=[unused.pk]), {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert [(e.action, e.object_repr) for e in watch()] == [(Action.DELETE, str(unused))]
