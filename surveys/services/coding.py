@@ -102,14 +102,15 @@ def answers_code(*, by, question: Question, code: Option | None, answer_ids: Seq
         answers = TextAnswer.objects.select_for_update().filter(
             question=question, pk__in=list(answer_ids)[:10_000]
         )
+        new = code.pk if code else None
+        # Each answer's code before and after the step, so an undo can tell an answer
+        # someone recoded since (it keeps its new code) from one this step changed.
         previous = [
-            [pk, old]
-            for pk, old in answers.values_list("pk", "code_id")
-            if old != (code.pk if code else None)
+            [pk, old, new] for pk, old in answers.values_list("pk", "code_id") if old != new
         ]
         if not previous:
             return 0
-        TextAnswer.objects.filter(pk__in=[pk for pk, _old in previous]).update(code=code)
+        TextAnswer.objects.filter(pk__in=[entry[0] for entry in previous]).update(code=code)
         _step(by=by, question=question, code=code, previous=previous)
     return len(previous)
 
@@ -158,7 +159,7 @@ def answers_code_many(*, by, question: Question, codes: Mapping[int, int]) -> in
                 by_code.setdefault(code, []).append(pk)
         for code, pks in by_code.items():
             TextAnswer.objects.filter(pk__in=pks).update(code_id=code)
-        previous = [[pk, current[pk]] for pks in by_code.values() for pk in pks]
+        previous = [[pk, current[pk], code] for code, pks in by_code.items() for pk in pks]
         if previous:
             _step(by=by, question=question, code=None, previous=previous)
     return len(previous)
@@ -182,8 +183,9 @@ def _step(*, by, question: Question, code: Option | None, previous: list) -> Cod
 
 def coding_undo(*, by, question: Question) -> int:
     """Undoes the person's last coding step on the question that is not undone yet:
-    its answers get back the codes they had (an answer recoded since keeps its new
-    code). Returns how many answers went back."""
+    its answers get back the codes they had (an answer recoded since, by anyone, keeps
+    its new code; a category deleted since is not brought back: its answers stay
+    uncoded). Returns how many answers went back."""
     with transaction.atomic():
         step = (
             CodingStep.objects.select_for_update()
@@ -192,15 +194,22 @@ def coding_undo(*, by, question: Question) -> int:
         )
         if step is None:
             return 0
-        now_code = step.code_id
+        categories = set(Option.objects.filter(question=question).values_list("pk", flat=True))
         restored = 0
-        by_old: dict[int | None, list[int]] = {}
-        for pk, old in step.previous:
-            by_old.setdefault(old, []).append(pk)
-        for old, pks in by_old.items():
+        groups: dict[tuple[int | None, int | None], list[int]] = {}
+        for entry in step.previous:
+            # [answer, before, after]; steps saved before "after" was kept hold
+            # [answer, before] and the step's own code.
+            pk, old = entry[0], entry[1]
+            new = entry[2] if len(entry) > 2 else step.code_id
+            groups.setdefault((old if old in categories else None, new), []).append(pk)
+        for (old, new), pks in groups.items():
+            if old == new:
+                continue
             answers = TextAnswer.objects.filter(question=question, pk__in=pks)
-            if now_code is not None:
-                answers = answers.filter(code_id=now_code)
+            answers = (
+                answers.filter(code__isnull=True) if new is None else answers.filter(code_id=new)
+            )
             restored += answers.update(code_id=old)
         step.undone_at = timezone.now()
         step.save(update_fields=["undone_at"])

@@ -82,6 +82,35 @@ def test_undo_is_the_persons_own(question, leader, admin):
     assert TextAnswer.objects.filter(code=charge).count() == 3
 
 
+def test_undoing_an_uncode_keeps_a_colleagues_later_coding(question, leader, admin):
+    first = services.codebook_add(by=leader, question=question, text="充電")
+    second = services.codebook_add(by=leader, question=question, text="要望")
+    target = answer("充電器が足りない")
+    services.answers_code(by=leader, question=question, code=first, answer_ids=[target.pk])
+    services.answers_code(by=admin, question=question, code=second, answer_ids=[target.pk])
+    services.answers_code(by=leader, question=question, code=None, answer_ids=[target.pk])
+    services.answers_code(by=admin, question=question, code=first, answer_ids=[target.pk])
+    # The leader's last step uncoded it; the admin has coded it since: it stays coded.
+    assert services.coding_undo(by=leader, question=question) == 0
+    assert answer("充電器が足りない").code == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_undo_after_its_category_was_deleted_leaves_the_answer_uncoded(question, leader):
+    first = services.codebook_add(by=leader, question=question, text="充電")
+    second = services.codebook_add(by=leader, question=question, text="要望")
+    target = answer("充電器が足りない")
+    services.answers_code(by=leader, question=question, code=first, answer_ids=[target.pk])
+    services.answers_code(by=leader, question=question, code=second, answer_ids=[target.pk])
+    deleted = first.pk
+    services.codebook_delete(by=leader, option=first)
+    # Undoing the recode would bring back the deleted category: the answer goes back
+    # to uncoded (what deleting the category made of it), never to a missing category.
+    services.coding_undo(by=leader, question=question)
+    assert answer("充電器が足りない").code_id is None
+    assert TextAnswer.objects.filter(code_id=deleted).count() == 0
+
+
 def test_another_questions_category_or_answers_are_refused(question, school_a, leader):
     import_export(
         pupils_export([school_a.name], opinions={0: "別の意見"}), survey="other", group="小学生"
