@@ -26,11 +26,12 @@ def sections(
     day = end.last_day()
     found: list[Section] = []
 
-    def add(heading: str, slug: str, period=None, *, if_empty=True, **options) -> Section | None:
+    def add(heading, slug: str, period=None, *, if_empty=True, **options) -> Section | None:
         """Adds the report as the next paper (not when it is empty and `if_empty` is
-        False: a survey without answer scales has no paper for them)."""
+        False: a survey without answer scales has no paper for them); a heading of
+        None is the report's own title."""
         if progress:
-            progress(heading)
+            progress(heading or reports.get(slug).title)
         filters = options.pop("filters", {})
         try:
             report = reports.get(slug).snapshot(user=user, period=period, **filters)
@@ -40,7 +41,7 @@ def sections(
             return None
         section = Section(
             number=_("Paper %(n)s") % {"n": len(found) + 1},
-            heading=heading,
+            heading=heading or report.title,
             report=report,
             **options,
         )
@@ -94,7 +95,6 @@ def _surveys(add, *, user, fiscal_year: int) -> None:
     """Each survey of the year: its answer scales charted by group, or (a survey without
     scales) its choice questions' tables, and the most frequent coded requests."""
     from surveys import selectors
-    from surveys.models import Question
 
     for survey in selectors.surveys_for(user).filter(fiscal_year=fiscal_year).order_by("-pk"):
         likert = add(
@@ -119,16 +119,16 @@ def _surveys(add, *, user, fiscal_year: int) -> None:
             chart=Chart("column", category="option", series=("count",), split_by="question"),
             formats={"percent": "{}%"},
         )
-        coded = Question.objects.filter(survey=survey, kind="free_text", options__isnull=False)
-        for question in coded.distinct().order_by("position"):
-            add(
-                _("%(question)s (the ten most frequent)") % {"question": question.display},
-                "surveys.top",
-                filters={"survey": survey.slug, "question": question.pk, "n": 10},
-                formats={"percent": "{}%"},
-                plain=("rank",),
-                if_empty=False,
-            )
+        # The report's own choice of question: the one with the most answers beyond
+        # ten (the papers' requests), named in its title.
+        add(
+            None,
+            "surveys.top",
+            filters={"survey": survey.slug, "n": 10},
+            formats={"percent": "{}%"},
+            plain=("rank",),
+            if_empty=False,
+        )
 
 
 def as_of_date(*, end: Month, today: dt.date) -> dt.date:

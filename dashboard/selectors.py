@@ -86,24 +86,32 @@ def sparkline_points(values, *, width: int = SPARK_WIDTH, height: int = SPARK_HE
     )
 
 
-def months_with_records(*, user) -> list[Month]:
-    """The months any area has records for (traffic's usage, support's log, devices'
-    events), oldest first: the month picker's choices."""
-    found: set[Month] = set()
-    for slug in ("traffic.usage", "support.months", "devices.breakage_long"):
-        found.update(reports.get(slug).available_months(user))
-    return sorted(found)
+AREA_MONTHS = ("traffic.usage", "support.months", "devices.breakage_long")
 
 
-def default_month(*, user, today: dt.date) -> tuple[Month, bool]:
+def months_with_records(*, user) -> dict[str, list[Month]]:
+    """The months each area has records for (traffic's usage, support's log, devices'
+    events), oldest first; together they are the month picker's choices."""
+    return {slug: reports.get(slug).available_months(user) for slug in AREA_MONTHS}
+
+
+def all_months(found: dict[str, list[Month]]) -> list[Month]:
+    return sorted({m for months in found.values() for m in months})
+
+
+def default_month(*, months: list[Month], today: dt.date) -> tuple[Month, bool]:
     """The latest month with records (True) or, with none, the current one (False)."""
-    months = [m for m in months_with_records(user=user) if m <= Month.of(today)]
+    months = [m for m in months if m <= Month.of(today)]
     if months:
         return months[-1], True
     return Month.of(today), False
 
 
-def monthly(*, user, month: Month, today: dt.date | None = None) -> list[Card]:
+def monthly(
+    *, user, month: Month, months: dict[str, list[Month]], today: dt.date | None = None
+) -> list[Card]:
+    """The cards of `month`; `months` are each area's months with records (a month
+    without any is no comparison for the month after it or a year later)."""
     today = today or timezone.localdate()
     version = ObjectChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
     from django.utils.translation import get_language
@@ -113,17 +121,17 @@ def monthly(*, user, month: Month, today: dt.date | None = None) -> list[Card]:
     key = f"dashboard:{get_language()}:{user.role}:{month}:{today}:{version}"
     cards = cache.get(key)
     if cards is None:
-        cards = _cards(user=user, month=month, today=today)
+        cards = _cards(user=user, month=month, present=set(months["support.months"]), today=today)
         cache.set(key, cards, CACHE_SECONDS)
     return cards
 
 
-def _cards(*, user, month: Month, today: dt.date) -> list[Card]:
+def _cards(*, user, month: Month, present: set[Month], today: dt.date) -> list[Card]:
     span = Period.range(month.add(-12), month)
     return [
-        _support(user, month, span, today),
+        _support(user, month, span, present, today),
         _devices(user, month, span),
-        _traffic(user, month, span, today),
+        _traffic(user, month, span),
         _surveys(user, month),
         _security(user, month),
     ]
@@ -166,13 +174,11 @@ def _link(name: str, params: dict) -> str:
 # --- The cards --------------------------------------------------------------------------------------
 
 
-def _support(user, month: Month, span: Period, today: dt.date) -> Card:
+def _support(user, month: Month, span: Period, present: set[Month], today: dt.date) -> Card:
     from gigaportal.selectors import terms_for_fiscal_year
 
     months = span.months()
-    spec = reports.get("support.months")
-    by_month = spec.snapshot(user=user, period=span)
-    present = set(spec.available_months(user))
+    by_month = reports.get("support.months").snapshot(user=user, period=span)
     card = Card("support", _("Support"), _link("support:report_months", span.params()))
     for column in by_month.columns[1:4]:
         card.figures.append(
@@ -267,7 +273,7 @@ def _devices(user, month: Month, span: Period) -> Card:
     return card
 
 
-def _traffic(user, month: Month, span: Period, today: dt.date) -> Card:
+def _traffic(user, month: Month, span: Period) -> Card:
     from traffic import selectors as traffic_selectors
 
     months = span.months()

@@ -13,6 +13,7 @@ from dashboard import selectors, services
 from dashboard.models import ReportPack
 from gigaportal.params import month_param
 from gigaportal.permissions import role_required
+from gigaportal.reports.period import FIRST_MONTH, LAST_MONTH
 from gigaportal.reports.tables import content_disposition
 from gigaportal.roles import LEADER_ROLES, STAFF_ROLES
 
@@ -21,11 +22,14 @@ from gigaportal.roles import LEADER_ROLES, STAFF_ROLES
 @role_required(STAFF_ROLES)
 def monthly(request):
     today = timezone.localdate()
-    months = selectors.months_with_records(user=request.user)
+    area_months = selectors.months_with_records(user=request.user)
+    months = selectors.all_months(area_months)
     month = month_param(request.GET, "month")
+    if month is not None and not FIRST_MONTH <= month <= LAST_MONTH:
+        month = None  # a typing error (year 2999), shown as the default month
     note = ""
     if month is None:
-        month, found = selectors.default_month(user=request.user, today=today)
+        month, found = selectors.default_month(months=months, today=today)
         note = (
             _("Showing %(month)s, the latest month with records.")
             if found
@@ -38,7 +42,7 @@ def monthly(request):
         "month_label": month_text(month),
         "period_note": note % {"month": month_text(month)} if note else "",
         "choices": sorted(set(months) | {month}, reverse=True),
-        "cards": selectors.monthly(user=request.user, month=month, today=today),
+        "cards": selectors.monthly(user=request.user, month=month, months=area_months, today=today),
         "packs": ReportPack.objects.all()[:5] if request.user.role in LEADER_ROLES else [],
         "can_pack": request.user.role in LEADER_ROLES,
     }

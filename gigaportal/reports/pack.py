@@ -68,9 +68,10 @@ def chart_groups(section: Section) -> list[tuple[str, list[int]]]:
     """(title, row indexes) of each chart a section draws: one, or one per value of
     `split_by` (rows of one value are contiguous in every report that splits)."""
     chart = section.chart
-    if chart is None:
-        return []
     rows = section.report.rows
+    # Nothing to draw: no rows, or no series (a breakage table before any model).
+    if chart is None or not rows or not chart.series:
+        return []
     if not chart.split_by:
         return [(force_str(chart.title or section.heading), list(range(len(rows))))]
     index = section.report.keys.index(chart.split_by)

@@ -192,29 +192,37 @@ def _table(section: Section, styles, width):
     return table
 
 
+# At 8 pt, a half-width character is about 4.3 pt wide; a cell has 6 pt of padding on
+# each side.
+UNIT, PADDING, SHORT = 4.3, 13, 90
+# A long text column's share of the page stops growing past this many characters.
+LONGEST = 40
+
+
 def _column_widths(section, columns, indexes, width) -> list[float]:
-    """Widths in proportion to what the cells need (full-width characters count twice),
-    a long text column capped so that the numbers beside it stay readable."""
-    need = []
+    """Short columns (numbers, groups, dates) get what they need, so they never wrap a
+    number digit by digit; the long text columns share the rest and wrap (CJK)."""
     rows = (*section.report.rows, *section.report.footer)
+    natural = []
     for column, index in zip(columns, indexes, strict=True):
+        cells = [section.text(column.key, r[index]) for r in rows[:300]]
         longest = max(
-            [_display_width(force_str(column.label))]
-            + [
-                max(
-                    (
-                        _display_width(line)
-                        for line in section.text(column.key, r[index]).split("\n")
-                    ),
-                    default=0,
-                )
-                for r in rows[:300]
-            ]
+            [_display_width(word) for word in force_str(column.label).split()]
+            + [_display_width(line) for cell in cells for line in cell.split("\n")]
+            + [4]
         )
-        # Two more for the cell's padding: a short column never wraps its word.
-        need.append(min(max(longest, 4), 60) + 2)
-    total = sum(need)
-    return [width * n / total for n in need]
+        natural.append(min(longest, LONGEST * 2) * UNIT + PADDING)
+    if sum(natural) <= width:
+        return [width * n / sum(natural) for n in natural]
+    short = [n <= SHORT for n in natural]
+    fixed = sum(n for n, is_short in zip(natural, short, strict=True) if is_short)
+    if fixed >= width or all(short):
+        return [width * n / sum(natural) for n in natural]
+    wide = sum(n for n, is_short in zip(natural, short, strict=True) if not is_short)
+    return [
+        n if is_short else (width - fixed) * n / wide
+        for n, is_short in zip(natural, short, strict=True)
+    ]
 
 
 def _drawing(section: Section, title: str, indexes: list[int], width):
