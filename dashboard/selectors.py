@@ -290,7 +290,7 @@ def _traffic(user, month: Month, span: Period) -> Card:
     cases = reports.get("traffic.cases_of_month").snapshot(user=user, period=Period.month(month))
     statuses = cases.column("status")
     steps = "  ".join(
-        f"{mark} {sum(1 for s in statuses if str(getattr(s, 'code', s)) == f'stage{n}')}"
+        f"{mark}\u00a0{sum(1 for s in statuses if str(getattr(s, 'code', s)) == f'stage{n}')}"
         for n, mark in enumerate("①②③④", start=1)
     )
     card.lines.append((_("Lines at each step"), steps))
