@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "support",
     "surveys",
     "security",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +178,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "giga-support@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in e-mails (set-password links, notices) are built from this.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The leader's dashboard counts school notices not acknowledged after this many days.
+DASHBOARD_NOTICE_DAYS = env.int("DASHBOARD_NOTICE_DAYS", 7, minimum=1)
 
 # Celery: REDIS_URL set means the real broker; unset means tasks run in-process, eagerly.
 REDIS_URL = env.str("REDIS_URL")

@@ -40,6 +40,7 @@ urlpatterns = [
     path("support/", include("support.urls")),
     path("surveys/", include("surveys.urls")),
     path("security/", include("security.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

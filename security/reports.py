@@ -83,6 +83,54 @@ def policy(*, user, on: dt.date | None = None, on_text: str = "") -> Report:
     )
 
 
+def revision_versions(*, day: dt.date) -> list:
+    """Per document, the revision the committee is told about on `day`: the one to take
+    effect next, else the one in force; with its reasons (two queries)."""
+    from django.db.models import prefetch_related_objects
+
+    upcoming = selectors.versions_upcoming(day=day)
+    chosen = [upcoming.pop(v.document_id, v) for v in selectors.versions_in_force(day=day)]
+    chosen += list(upcoming.values())
+    prefetch_related_objects(chosen, "reasons")
+    return chosen
+
+
+def revision(*, user, on: dt.date | None = None, on_text: str = "") -> Report:
+    """`document,version,effective_from,category,reason,items`: why the policy was
+    revised, a row per reason (its items one a line, details after ・)."""
+    day, notes = _day(on, on_text)
+    rows = []
+    for version in revision_versions(day=day):
+        for reason in version.reasons.all():
+            items = []
+            for item in reason.item_list():
+                items.append(item.text)
+                items.extend(f"・{detail}" for detail in item.details)
+            rows.append(
+                (
+                    version.document.title,
+                    version.label,
+                    version.effective_from,
+                    reason.get_category_display(),
+                    reason.title,
+                    "\n".join(items),
+                )
+            )
+    return Report(
+        title=_("Policy revision and its reasons"),
+        columns=[
+            ReportColumn("document", _("document")),
+            ReportColumn("version", _("version")),
+            ReportColumn("effective_from", _("effective date")),
+            ReportColumn("category", _("category")),
+            ReportColumn("reason", _("reason")),
+            ReportColumn("items", _("items")),
+        ],
+        rows=rows,
+        notes=notes,
+    )
+
+
 # --- Organisation charts -------------------------------------------------------------------------
 
 
@@ -300,6 +348,17 @@ POLICY = register(
         template="security/policy_index.html",
         controls="security/_on_control.html",
         filename="security-policy",
+    )
+)
+REVISION = register(
+    ReportSpec(
+        slug="security.revision",
+        title=_("Policy revision and its reasons"),
+        build=revision,
+        roles=ALL_ROLES,
+        filters=DAY_FILTERS,
+        controls="security/_on_control.html",
+        filename="security-policy-revision",
     )
 )
 ORGCHART = register(

@@ -7,6 +7,7 @@ app_name = "security"
 
 urlpatterns = [
     path("", ReportView.as_view(report="security.policy"), name="policy"),
+    path("revision/", ReportView.as_view(report="security.revision"), name="revision"),
     path("policy/<int:pk>/", views.document_detail, name="document_detail"),
     path("policy/<int:pk>/history/", views.document_history, name="document_history"),
     path("policy/<int:pk>/diff/", views.document_diff, name="document_diff"),

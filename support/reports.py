@@ -277,6 +277,38 @@ def terms_long_report(*, user, period: Period) -> Report:
     return terms_long(term_tally(user=user, fiscal_year=period.fiscal_year))
 
 
+def months_table(counts: Sequence, months: Sequence) -> Report:
+    """Kinds across, one row per month of the period, a month without records as zeros
+    (a dashboard's sparkline must not skip it)."""
+    from gigaportal.calendar import Month
+
+    cells: dict[tuple, int] = {}
+    for count in counts:
+        key = (Month.of(count.day), count.kind)
+        cells[key] = cells.get(key, 0) + count.count
+    return Report(
+        title=_("Support by month"),
+        columns=[
+            ReportColumn("month", _("month")),
+            *(ReportColumn(kind.value, KIND_LABELS[kind], numeric=True) for kind in KINDS),
+            ReportColumn("total", _("total"), numeric=True),
+        ],
+        rows=[
+            (
+                month,
+                *(cells.get((month, kind), 0) for kind in KINDS),
+                sum(cells.get((month, kind), 0) for kind in KINDS),
+            )
+            for month in months
+        ],
+    )
+
+
+def months(*, user, period: Period) -> Report:
+    counts = selectors.month_kind_counts(user=user, start=period.first_day, end=period.last_day)
+    return months_table(counts, period.months())
+
+
 def terms_chart(report: Report):
     """Terms as groups, kinds as series: from the table's own rows."""
     from gigaportal import charts
@@ -362,6 +394,17 @@ BY_TOPIC = register(
         title=_("Support by topic"),
         build=topics,
         filename="support-by-topic",
+    )
+)
+MONTHS = register(
+    ReportSpec(
+        slug="support.months",
+        title=_("Support by month"),
+        build=months,
+        period=PeriodKind.RANGE,
+        months=selectors.record_months,
+        nav=NAV,
+        filename="support-by-month",
     )
 )
 OPEN_REQUESTS = register(

@@ -219,6 +219,21 @@ def term_day_counts(*, user, fiscal_year: int) -> tuple[list[Term], list[rules.D
     return terms, [rules.DayCount(r["date"], rules.Kind(r["kind"]), r["n"]) for r in rows]
 
 
+def month_kind_counts(*, user, start: dt.date, end: dt.date) -> list[rules.DayCount]:
+    """Records counted by month (the first day) and kind between two days: one query."""
+    from django.db.models.functions import TruncMonth
+
+    rows = (
+        SupportRecord.objects.for_user(user)
+        .filter(date__gte=start, date__lte=end)
+        .annotate(month=TruncMonth("date"))
+        .values("month", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [rules.DayCount(r["month"], rules.Kind(r["kind"]), r["n"]) for r in rows]
+
+
 def _fiscal_records(user, fiscal_year: int) -> QuerySet[SupportRecord]:
     first, last = fiscal_year_bounds(fiscal_year)
     return SupportRecord.objects.for_user(user).filter(date__gte=first, date__lte=last)

@@ -30,6 +30,7 @@ urlpatterns = [
         ReportView.as_view(report="support.terms", output="chart"),
         name="report_terms_chart",
     ),
+    path("reports/months/", ReportView.as_view(report="support.months"), name="report_months"),
     path("reports/schools/", ReportView.as_view(report="support.schools"), name="report_schools"),
     path("reports/staff/", ReportView.as_view(report="support.staff"), name="report_staff"),
     path("reports/topics/", ReportView.as_view(report="support.topics"), name="report_topics"),

@@ -95,6 +95,17 @@ class ReportSpec:
             report = report.with_context(scope=scope_label(user))
         return report
 
+    def snapshot(self, *, user, period: Period | None = None, **filters) -> Report:
+        """The report as its page shows it with no other query than the period: every
+        filter not given takes the value its parser reads from an empty query string.
+        The dashboard and the committee pack read reports this way, so what they print
+        is what the pages show (nothing is computed twice)."""
+        for name, parse in self.filters.items():
+            filters.setdefault(name, parse({}))
+        if self.period is not None and period is not None:
+            period = Period.of_kind(self.period, period.start, period.end)
+        return self.run(user=user, period=period, **filters)
+
 
 REGISTRY: dict[str, ReportSpec] = {}
 

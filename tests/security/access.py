@@ -60,6 +60,12 @@ VIEWS = [
         also_check=("?on=2023-04-01&download=csv", "?on=2023-13-01", "?on=%C2%B2"),
     ),
     View(
+        "security:revision",
+        roles=EVERYONE,
+        query="?on=2023-04-01",
+        also_check=("?on=2023-04-01&download=xlsx", "?on=2023-13-01"),
+    ),
+    View(
         "security:document_detail",
         roles=EVERYONE,
         kwargs=lambda w: {"pk": w.document.pk},

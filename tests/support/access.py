@@ -122,6 +122,12 @@ VIEWS = [
     ),
     View("support:report_terms_chart", roles=STAFF, query="?fy=2022"),
     View(
+        "support:report_months",
+        roles=STAFF,
+        query="?from=2022-04&to=2022-12",
+        also_check=("?from=2022-04&to=2022-12&download=csv",),
+    ),
+    View(
         "support:report_schools",
         roles=STAFF,
         hidden=lambda w: w.school_b.name,
