@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from gigaportal import changelog, outbox
@@ -151,12 +150,17 @@ def _evaluate(evaluation: Evaluation, rule: escalation.Policy, month: Month) -> 
     }
     open_line_ids = Case.objects.filter(closed_month__isnull=True).values("line_id")
     # This month: every line that could be triggered, plus the lines with an open case
-    # (their usage goes on the timeline even when it fell).
+    # (their usage goes on the timeline even when it fell). Written as a UNION, each
+    # half reads one index (month and usage; line and month) and costs what its
+    # candidates cost; the same filter with OR scanned the whole month (36 ms against
+    # 470-880 ms at 1M lines, see benchmarks/evaluation.py).
+    columns = ("line_id", "line__number", "line__school_id", "line__school__name", "usage_mb")
+    this_month = MonthlyUsage.objects.filter(month=day).order_by()
     current = {
         row["line__number"]: row
-        for row in MonthlyUsage.objects.filter(month=day)
-        .filter(Q(usage_mb__gte=lowest_mb) | Q(line_id__in=open_line_ids))
-        .values("line_id", "line__number", "line__school_id", "line__school__name", "usage_mb")
+        for row in this_month.filter(usage_mb__gte=lowest_mb)
+        .values(*columns)
+        .union(this_month.filter(line_id__in=open_line_ids).values(*columns))
     }
     candidates = MonthlyUsage.objects.filter(month=day, usage_mb__gte=lowest_mb).values("line_id")
     previous = dict(
