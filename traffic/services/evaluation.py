@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from gigaportal import changelog, outbox
+from gigaportal.bulk import update_rows
 from gigaportal.calendar import Month
 from gigaportal.scope import SYSTEM
 from traffic import escalation, selectors, texts
@@ -200,7 +201,7 @@ def _evaluate(evaluation: Evaluation, rule: escalation.Policy, month: Month) -> 
                     closed_month=day if step.transition is Transition.IMPROVED else None,
                 )
             )
-    Case.objects.bulk_update(changed, ["stage", "closed_month"])
+    update_rows(Case, ["stage", "closed_month"], [(c.id, c.stage, c.closed_month) for c in changed])
     Case.objects.bulk_create(new_cases)
     case_by_line = {line: row["id"] for line, row in open_cases.items()}
     line_numbers = {row["line_id"]: line for line, row in current.items()}
