@@ -53,6 +53,19 @@ def usage_by_month(*, user, start: Month, end: Month) -> list[UsageMonth]:
     ]
 
 
+def usage_version() -> tuple:
+    """What the usage report depends on, cheaply: the totals (rebuilt rows get new,
+    higher ids, so the newest id and the count change with every refresh) and the
+    policies (their GB per line is the contract). Two small reads."""
+    from django.db.models import Max
+
+    totals = MonthlyTotal.objects.aggregate(newest=Max("id"), rows=Count("id"))
+    policies = list(
+        Policy.objects.order_by("pk").values_list("pk", "effective_from", "gb_per_line")
+    )
+    return (totals["newest"], totals["rows"], policies)
+
+
 def gb_per_line_by_month(months: Iterable[Month]) -> dict[Month, Decimal]:
     """The pooled allowance per line in force each month. Months before the first
     policy use the first policy's figure (the contract predates the heavy-usage rule)."""

@@ -95,3 +95,25 @@ def test_the_usage_page_reads_the_same_number_of_rows_for_3_or_300_lines(client,
     assert small == large
     assert large[1] == 0  # the page never touches the usage rows
     assert MonthlyTotal.objects.get(school=school).lines == 300
+
+
+def test_the_usage_chart_is_served_from_the_cache_by_the_datas_version(client, leader, school_a):
+    from django.core.cache import cache
+
+    cache.clear()
+    run("070-2000-0001,2022-09,10,A001\n")
+    client.force_login(leader)
+    url = reverse("traffic:usage_chart")
+    params = {"from": "2022-09", "to": "2022-10"}
+    first = client.get(url, params)
+    assert first["Content-Type"] == "image/png"
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url, params)
+    assert again.content == first.content
+    # A hit reads the version (totals' newest id and count, the policies) and nothing
+    # of the report: no month list, no sums.
+    report_reads = [q["sql"] for q in queries.captured_queries if "SUM(" in q["sql"].upper()]
+    assert report_reads == []
+    # A month imported: a new version, a new chart.
+    run("070-2000-0001,2022-10,300,A001\n")
+    assert client.get(url, params).content != first.content

@@ -27,6 +27,7 @@ from traffic.models import (
     Case,
     CaseStep,
     Evaluation,
+    MonthlyTotal,
     MonthlyUsage,
     Policy,
     SchoolNotice,
@@ -54,7 +55,7 @@ class EvaluationResult:
 
 
 def months_with_usage(since: Month | None = None) -> list[Month]:
-    months = MonthlyUsage.objects.order_by("month").values_list("month", flat=True).distinct()
+    months = MonthlyTotal.objects.order_by("month").values_list("month", flat=True).distinct()
     if since:
         months = months.filter(month__gte=since.first_day())
     return [Month.of(day) for day in months]
@@ -80,14 +81,16 @@ def evaluation_check(month: Month) -> Policy:
             _("Evaluate %(previous)s first: months are evaluated in order.")
             % {"previous": previous}
         )
-    if not MonthlyUsage.objects.filter(month=month.first_day()).exists():
+    # Whether a month has data, from the monthly totals (kept with the usage rows in
+    # one transaction): an EXISTS on the usage table can scan a whole month's rows.
+    if not MonthlyTotal.objects.filter(month=month.first_day()).exists():
         raise EvaluationRefused(_("There is no usage data for %(month)s.") % {"month": month})
     # The two-month rule needs the month before. Only when nothing at all was imported
     # before `month` is that month unknown and counted 0 (the first month of data);
     # otherwise a missing previous month is still to come: wait for it.
     if (
-        not MonthlyUsage.objects.filter(month=previous.first_day()).exists()
-        and MonthlyUsage.objects.filter(month__lt=month.first_day()).exists()
+        not MonthlyTotal.objects.filter(month=previous.first_day()).exists()
+        and MonthlyTotal.objects.filter(month__lt=month.first_day()).exists()
     ):
         raise EvaluationRefused(
             _(
