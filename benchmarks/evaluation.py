@@ -71,6 +71,10 @@ def generate(lines: int) -> None:
                 " ELSE round((random() * 4096)::numeric, 3) END FROM traffic_line",
                 [month],
             )
+    from traffic.services import monthly_totals_refresh
+
+    monthly_totals_refresh()  # as the import keeps them
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
 
