@@ -72,3 +72,44 @@ def insert_rows(model, fields: list[str], rows: Iterable[tuple], *, integers: bo
     """`insert_into` for a model: `fields` by their names, written to their columns."""
     columns = [model._meta.get_field(f).column for f in fields]
     return insert_into(model._meta.db_table, columns, rows, integers=integers)
+
+
+SQLITE_UPDATE_PARAMETERS = 30_000  # below SQLite's 32,766 host parameters a statement
+
+
+def update_rows(model, fields: list[str], rows: Sequence[tuple]) -> None:
+    """Sets `fields` of many rows, each row `(pk, value, …)`, in one statement
+    (PostgreSQL: UPDATE … FROM unnest of typed arrays; SQLite: UPDATE … FROM VALUES,
+    in batches of its parameter limit). Django's bulk_update builds a CASE per field
+    whose compilation grows with the rows (0.48 s for 300 cases, measured)."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = model._meta.pk
+    targets = [pk, *(model._meta.get_field(name) for name in fields)]
+    postgres = connection.vendor == "postgresql"
+    # SQLite names a VALUES list's columns column1, column2, … and takes no alias list.
+    names = [f"c{i}" if postgres else f"column{i + 1}" for i in range(len(targets))]
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.{name}"
+        for field, name in zip(targets[1:], names[1:], strict=True)
+    )
+    where = f"{table}.{quote(pk.column)} = v.{names[0]}"
+    with connection.cursor() as cursor:
+        if postgres:
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in targets)
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({', '.join(names)})"
+                f" WHERE {where}",
+                [[row[i] for row in rows] for i in range(len(targets))],
+            )
+            return
+        per_statement = max(SQLITE_UPDATE_PARAMETERS // len(targets), 1)
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            marks = ", ".join(["(" + ", ".join(["%s"] * len(targets)) + ")"] * len(batch))
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {marks}) AS v WHERE {where}",
+                [_sqlite_value(value) for row in batch for value in row],
+            )

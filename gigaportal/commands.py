@@ -56,6 +56,10 @@ class ImportCommand(WritingCommand):
     file is refused whole (exit status 1) and the same file again changes nothing."""
 
     kind = ""
+    # An import needs the models and the database, not the URL conf, templates or admin
+    # that the system checks load (about a second of start-up, measured by
+    # benchmarks/startup.py); `manage.py check` and every server start still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE", help="CSV file(s)")

@@ -150,45 +150,96 @@ def deliver(
     if not claim(model, item_id):
         return Outcome.SKIPPED, 0
     item = model.objects.get(pk=item_id)
-    mine = model.objects.filter(pk=item_id, state=State.SENDING)
     try:
         extra = send(item) or {}
-    except DeliveryUncertain as exc:
-        mine.update(state=State.FAILED, last_error=f"{stored_text(UNCERTAIN_MESSAGE)} ({exc})")
-        return Outcome.FAILED, 0
     except Exception as exc:
-        # A DeliveryError, or anything unexpected (a mail header with a line break, a
-        # bug): nothing is known to have gone out, so the row is retried with back-off
-        # and fails visibly after the last attempt, never left "sending" (which would
-        # read as a dead worker) and never stopping the other messages of the batch.
-        if not isinstance(exc, DeliveryError):
-            logger.exception("%s %s: unexpected error while sending", model.__name__, item_id)
-        error = str(exc) or type(exc).__name__
-        if item.attempts >= model.max_attempts:
-            mine.update(state=State.FAILED, last_error=error)
-            return Outcome.FAILED, 0
-        delay = backoff_seconds(model, item.attempts)
-        mine.update(
-            state=State.PENDING,
-            claimed_at=None,
-            last_error=error,
-            next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
-        )
-        return Outcome.RETRY, delay
-    mine.update(state=State.SENT, sent_at=timezone.now(), last_error="", **extra)
+        return _record_failure(model, item_id, exc)
+    _mine(model, [item_id]).update(state=State.SENT, sent_at=timezone.now(), last_error="", **extra)
     return Outcome.SENT, 0
 
 
+def _mine(model: type[OutboxItem], item_ids: Sequence[int]):
+    return model.objects.filter(pk__in=list(item_ids), state=State.SENDING)
+
+
+def _record_failure(model: type[OutboxItem], item_id: int, exc: Exception) -> tuple[Outcome, int]:
+    """The outcome of a claimed message whose send raised."""
+    mine = _mine(model, [item_id])
+    if isinstance(exc, DeliveryUncertain):
+        mine.update(state=State.FAILED, last_error=f"{stored_text(UNCERTAIN_MESSAGE)} ({exc})")
+        return Outcome.FAILED, 0
+    # A DeliveryError, or anything unexpected (a mail header with a line break, a
+    # bug): nothing is known to have gone out, so the row is retried with back-off
+    # and fails visibly after the last attempt, never left "sending" (which would
+    # read as a dead worker) and never stopping the other messages of the batch.
+    if not isinstance(exc, DeliveryError):
+        logger.exception("%s %s: unexpected error while sending", model.__name__, item_id)
+    error = str(exc) or type(exc).__name__
+    attempts = model.objects.filter(pk=item_id).values_list("attempts", flat=True).first() or 0
+    if attempts >= model.max_attempts:
+        mine.update(state=State.FAILED, last_error=error)
+        return Outcome.FAILED, 0
+    delay = backoff_seconds(model, attempts)
+    mine.update(
+        state=State.PENDING,
+        claimed_at=None,
+        last_error=error,
+        next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
+    )
+    return Outcome.RETRY, delay
+
+
+DELIVERY_BATCH = 200
+
+
 def deliver_all(
-    model: type[Item], item_ids: Sequence[int], *, send: Callable[[Item], dict | None]
+    model: type[Item],
+    item_ids: Sequence[int],
+    *,
+    send: Callable[[Item], dict | None],
+    load: Callable[[list[int]], Any] | None = None,
 ) -> dict[str, int]:
-    """Delivers each message; one to be retried is published again for its time."""
+    """Delivers each message; one to be retried is published again for its time.
+
+    In batches: one query loads a batch (`load(ids)`, a queryset with what `send`
+    reads, e.g. select_related; by default the rows), each message is claimed just
+    before it is sent (the conditional update of `claim`, so a message is "sending"
+    only once somebody may be sending it, and a dead worker leaves at most the one in
+    its hands for a person), and the batch's sent messages are recorded in one update
+    per set of saved fields. A worker killed before that update leaves the messages it
+    sent "sending": the sweep flags them for a person, as it would one message.
+    """
+    load = load or (lambda ids: model.objects.filter(pk__in=ids))
     outcomes: dict[str, int] = {}
-    for item_id in item_ids:
-        outcome, delay = deliver(model, item_id, send=send)
+
+    def count(outcome: Outcome) -> None:
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        if outcome is Outcome.RETRY:
-            enqueue(model.task_name, [item_id], countdown=delay)
+
+    ids = list(dict.fromkeys(item_ids))
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        batch = ids[start : start + DELIVERY_BATCH]
+        items = {item.pk: item for item in load(batch)}
+        sent: dict[tuple, list[int]] = {}
+        for item_id in batch:
+            item = items.get(item_id)
+            if item is None or not claim(model, item_id):
+                count(Outcome.SKIPPED)
+                continue
+            try:
+                extra = send(item) or {}
+            except Exception as exc:
+                outcome, delay = _record_failure(model, item_id, exc)
+                count(outcome)
+                if outcome is Outcome.RETRY:
+                    enqueue(model.task_name, [item_id], countdown=delay)
+                continue
+            sent.setdefault(tuple(sorted(extra.items())), []).append(item_id)
+            count(Outcome.SENT)
+        now = timezone.now()
+        for extra, sent_ids in sent.items():
+            _mine(model, sent_ids).update(
+                state=State.SENT, sent_at=now, last_error="", **dict(extra)
+            )
     return outcomes
 
 

@@ -119,3 +119,14 @@ def test_make_run_links_e_mails_to_the_port_it_serves_on():
     [serve] = [line for line in plan.splitlines() if "runserver" in line]
     assert "PORTAL_BASE_URL=http://0.0.0.0:8080 " in serve
     assert serve.endswith("runserver 0.0.0.0:8080")
+
+
+def test_the_worker_can_be_scaled_it_holds_no_state_of_its_own(compose):
+    """`docker compose up --scale worker=N`: no fixed name or published port, no beat
+    inside a worker (the schedule would run N times), files on the shared volume."""
+    worker = compose["services"]["worker"]
+    assert "container_name" not in worker and "ports" not in worker
+    command = worker["command"]
+    assert " -B" not in command and "--beat" not in command
+    assert "beat" in compose["services"] and "beat" in compose["services"]["beat"]["command"]
+    assert any(str(volume).startswith("media:") for volume in worker.get("volumes", []))

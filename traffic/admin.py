@@ -67,6 +67,13 @@ class LineAdmin(ChangeLoggedAdmin):
         # Deleting a line would take its usage with it, evaluated months included.
         return False
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "school" in form.changed_data:
+            # Its usage now counts for the other school, in every month (admin's
+            # save runs in one transaction with this).
+            services.monthly_totals_refresh()
+
 
 class CaseStepInline(ReadOnlyInline):
     model = CaseStep

@@ -339,6 +339,7 @@ USAGE = register(
         chart=usage_chart,
         chart_url="traffic:usage_chart",
         filename="traffic-usage",
+        version=selectors.usage_version,
     )
 )
 FLOW = register(

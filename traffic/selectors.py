@@ -22,6 +22,7 @@ from traffic.models import (
     CaseStep,
     Line,
     MessageText,
+    MonthlyTotal,
     MonthlyUsage,
     Policy,
     SchoolNotice,
@@ -38,15 +39,31 @@ class UsageMonth:
 
 
 def usage_by_month(*, user, start: Month, end: Month) -> list[UsageMonth]:
-    """Total usage and the number of lines with a row, per month (the user's schools)."""
+    """Total usage and the number of lines with a row, per month (the user's schools),
+    from the monthly totals: a few rows a month, whatever the number of lines."""
     rows = (
-        MonthlyUsage.objects.for_user(user)
+        MonthlyTotal.objects.for_user(user)
         .filter(month__gte=start.first_day(), month__lte=end.first_day())
         .values("month")
-        .annotate(total=Sum("usage_mb"), lines=Count("id"))
+        .annotate(total=Sum("total_mb"), lines=Sum("lines"))
         .order_by("month")
     )
-    return [UsageMonth(Month.of(r["month"]), r["total"] or Decimal(0), r["lines"]) for r in rows]
+    return [
+        UsageMonth(Month.of(r["month"]), r["total"] or Decimal(0), r["lines"] or 0) for r in rows
+    ]
+
+
+def usage_version() -> tuple:
+    """What the usage report depends on, cheaply: the totals (rebuilt rows get new,
+    higher ids, so the newest id and the count change with every refresh) and the
+    policies (their GB per line is the contract). Two small reads."""
+    from django.db.models import Max
+
+    totals = MonthlyTotal.objects.aggregate(newest=Max("id"), rows=Count("id"))
+    policies = list(
+        Policy.objects.order_by("pk").values_list("pk", "effective_from", "gb_per_line")
+    )
+    return (totals["newest"], totals["rows"], policies)
 
 
 def gb_per_line_by_month(months: Iterable[Month]) -> dict[Month, Decimal]:
@@ -66,7 +83,7 @@ def gb_per_line_by_month(months: Iterable[Month]) -> dict[Month, Decimal]:
 def usage_months(*, user) -> list[Month]:
     """The months with usage rows (the same for every user: a month is imported for
     the whole city at once), oldest first."""
-    days = MonthlyUsage.objects.order_by("month").values_list("month", flat=True).distinct()
+    days = MonthlyTotal.objects.order_by("month").values_list("month", flat=True).distinct()
     return [Month.of(day) for day in days]
 
 
@@ -153,10 +170,11 @@ def case_timeline(*, user, case: Case) -> dict:
 
 def schools_with_lines(*, user) -> QuerySet[School]:
     """The schools of the case list's filter: those with lines, within the scope."""
+    # From the small table: a semi-join probing the lines' school index per school,
+    # not a DISTINCT over every line.
     return (
         School.objects.for_user(user)
-        .filter(traffic_lines__isnull=False)
-        .distinct()
+        .filter(Exists(Line.objects.filter(school=OuterRef("pk"))))
         .order_by("code")
     )
 

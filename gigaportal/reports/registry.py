@@ -51,6 +51,10 @@ class ReportSpec:
     options: Mapping[str, Any] = field(default_factory=dict)  # what those controls offer
     description: Any = ""
     filename: str = ""  # download name without extension; the slug by default
+    # The version of the data the report reads (a few cheap values, e.g. the newest
+    # row id of a summary table): when given, its chart is cached under it and the
+    # period, and served without building the report at all.
+    version: Callable[[], Any] | None = None
 
     def available_months(self, user) -> list[Month]:
         return list(self.months(user=user)) if self.months else []

@@ -55,6 +55,8 @@ class ReportView(View):
         chart_kwargs = {}
         for name, value in kwargs.items():
             (chart_kwargs if self.output == "chart" else filters)[name] = value
+        if self.output == "chart" and spec.version is not None:
+            return self._versioned_chart(request, spec, period, filters, chart_kwargs)
         report = spec.run(user=request.user, period=period, **filters)
         if self.output == "chart":
             return self._chart(spec, report, chart_kwargs)
@@ -102,6 +104,31 @@ class ReportView(View):
             raise Http404
         key = [spec.slug, kwargs, report.columns, report.rows, report.footer, str(report.title)]
         return charts.png_response(charts.cached_png(key, lambda: spec.chart(report, **kwargs)))
+
+    def _versioned_chart(self, request, spec: ReportSpec, period, filters, kwargs):
+        """The chart cached under the data's version, the request's period, filters,
+        scope and language: a hit reads the version and nothing else."""
+        from django.utils import translation
+
+        from gigaportal import charts
+        from gigaportal.scope import school_of, sees_all_schools
+
+        if spec.chart is None:
+            raise Http404
+        key = [
+            spec.slug,
+            kwargs,
+            period.params() if period else {},
+            filters,
+            "all" if sees_all_schools(request.user) else school_of(request.user),
+            translation.get_language(),
+            spec.version(),
+        ]
+
+        def build():
+            return spec.chart(spec.run(user=request.user, period=period, **filters), **kwargs)
+
+        return charts.png_response(charts.cached_png(key, build))
 
     def _context(self, request, spec, report, period, today, months) -> dict:
         params = request.GET.copy()

@@ -26,9 +26,14 @@ def make_policy(*, effective_from: Month = SEPTEMBER_2022, **extra) -> Policy:
 
 
 def set_usage(line: Line, month: Month, gb) -> MonthlyUsage:
-    return MonthlyUsage.objects.create(
+    """A usage row, and the month's totals kept in step as the import keeps them."""
+    from traffic.services import monthly_totals_refresh
+
+    usage = MonthlyUsage.objects.create(
         line=line, month=month.first_day(), usage_mb=Decimal(str(gb)) * 1024
     )
+    monthly_totals_refresh(months=[month.first_day()])
+    return usage
 
 
 def csv_bytes(text: str, encoding: str = "utf-8") -> bytes:

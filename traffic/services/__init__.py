@@ -25,6 +25,7 @@ from traffic.services.policy import (
     policy_save,
     policy_set,
 )
+from traffic.services.totals import monthly_totals_refresh
 from traffic.services.usage import usage_import, usage_import_run, usage_load_rows
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "evaluation_check",
     "evaluation_run",
     "evaluations_enqueue_on_commit",
+    "monthly_totals_refresh",
     "months_with_usage",
     "notice_acknowledge",
     "policy_check",

@@ -16,14 +16,18 @@ from traffic.models import Action, SchoolNotice
 
 def _send(action: Action) -> dict:
     """Sends one claimed action through its backend (traffic.backends)."""
-    action = Action.objects.select_related("case__line__school", "notice").get(pk=action.pk)
     return {"backend": backends.send(action)}
+
+
+def _load(action_ids: list[int]):
+    # What the backends read (the line, its school, the notice), in one query a batch.
+    return Action.objects.select_related("case__line__school", "notice").filter(pk__in=action_ids)
 
 
 def actions_deliver(*, action_ids: Sequence[int]) -> dict[str, int]:
     """Sends each action at most once (claim, send, record); a failure before anything
     went out is retried with back-off, one that may have arrived waits for a person."""
-    return outbox.deliver_all(Action, action_ids, send=_send)
+    return outbox.deliver_all(Action, action_ids, send=_send, load=_load)
 
 
 def actions_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], int]:

@@ -49,6 +49,7 @@ from traffic import parsing
 from traffic.models import Evaluation, Line, MonthlyUsage
 from traffic.parsing import COLUMNS, MB_PER_GB, RowParser
 from traffic.services.evaluation import evaluations_enqueue_on_commit
+from traffic.services.totals import monthly_totals_refresh
 
 STAGING = "traffic_usage_staging"
 RAW = "traffic_usage_raw"  # PostgreSQL: the cells as read, before any check
@@ -379,6 +380,14 @@ def _apply_staging() -> ImportResult:
         month_counts = cursor.fetchall()
         cursor.execute(f"SELECT COUNT(*) FROM {line_table}")
         lines_before = cursor.fetchone()[0]
+        # A file that moves a line to another school changes that school's totals in
+        # every month, not only the file's (usage counts for the line's school now).
+        cursor.execute(
+            f"SELECT 1 FROM {STAGING} s JOIN {school_table} sc ON sc.code = s.school_code"
+            f" JOIN {line_table} l ON l.number = s.line"
+            " WHERE l.school_id IS NULL OR l.school_id <> sc.id LIMIT 1"
+        )
+        moves_lines = cursor.fetchone() is not None
         # A line's school comes from the file when it says; otherwise it stays as it was.
         cursor.execute(
             f"INSERT INTO {line_table} (number, school_id)"
@@ -399,6 +408,10 @@ def _apply_staging() -> ImportResult:
             f" SELECT l.id, s.month, s.usage_mb FROM {STAGING} s"
             f" JOIN {line_table} l ON l.number = s.line"
         )
+    if moves_lines:
+        monthly_totals_refresh()
+    else:
+        monthly_totals_refresh(months_sql=f"SELECT DISTINCT month FROM {STAGING}")
     months = [Month.parse(str(month)[:7]) for month, _count in month_counts]
     return ImportResult(
         created=sum(count for _month, count in month_counts),
