@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 
 from gigaportal import reports as portal_reports
-from gigaportal.reports.tables import content_disposition
 from gigaportal.params import choice_param, int_param
 from gigaportal.permissions import AnyRoleMixin, any_role_required, role_required, staff_required
+from gigaportal.reports.tables import content_disposition
 from gigaportal.roles import LEADER_ROLES, Role
 from security import drawing, forms, rules, selectors, services
 from security.models import RequestStatus

@@ -92,4 +92,4 @@ def test_the_download_name_is_ascii_with_the_real_name_in_filename_star():
         "filename*=UTF-8''support-history-RT%22X6.csv"
     )
     japanese = content_disposition("青葉小学校.xlsx")
-    assert japanese.startswith('attachment; filename="download.xlsx"; filename*=UTF-8\'\'%E9%9D%92')
+    assert japanese.startswith("attachment; filename=\"download.xlsx\"; filename*=UTF-8''%E9%9D%92")
