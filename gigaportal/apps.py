@@ -8,7 +8,10 @@ class GigaportalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from gigaportal import checks  # noqa: F401  (registers the deploy checks)
+        from gigaportal import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            logins,  # noqa: F401  (records logins in the change log)
+        )
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

@@ -29,6 +29,15 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: the per-person rate limits count in it,
+    and ids repeat between tests on SQLite."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def school_a(db):
     return make_school(code="A001", name="青葉小学校", kind=School.Kind.ELEMENTARY)
