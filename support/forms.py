@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gigaportal.forms import CHOOSE, SchoolChoiceField
+from gigaportal.forms import CHOOSE, SchoolChoiceField, single_line
 from gigaportal.models import School
 from support import selectors
 from support.models import Kind, Topic
@@ -185,7 +185,7 @@ class CommentForm(forms.Form):
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=200)
+    name = forms.CharField(label=_("name"), max_length=200, validators=[single_line])
     start = forms.DateField(label=_("first day"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("last day"), widget=forms.DateInput(attrs={"type": "date"}))
     kind = forms.ChoiceField(label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT)
