@@ -1,3 +1,4 @@
+from axes import apps as axes_apps
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
@@ -17,3 +18,10 @@ class GigaportalConfig(AppConfig):
 class PortalAdminConfig(admin_apps.AdminConfig):
     default = False
     default_site = "gigaportal.admin_site.PortalAdminSite"
+
+
+class AxesConfig(axes_apps.AppConfig):
+    """django-axes under a name a person reads in Django admin."""
+
+    default = False
+    verbose_name = _("Login lockout")

@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "support",
     "surveys",
     "security",
-    "axes",
+    "gigaportal.apps.AxesConfig",
     "csp",
 ]
 
@@ -232,6 +232,8 @@ AXES_CLIENT_IP_CALLABLE = "gigaportal.clientip.client_ip"
 # minutes the page said.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
+# Successful logins are in our change log (gigaportal/logins.py): one record, not two.
+AXES_DISABLE_ACCESS_LOG = True
 
 # E-mail: EMAIL_URL (smtp://user:pass@host:587?tls=true), or the usual EMAIL_* names.
 if env.is_set("EMAIL_URL"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import _csp_violations, browser_login
 
@@ -35,7 +36,7 @@ def test_the_language_switch_and_the_serial_lookup_work_without_inline_scripts(
     browser_login(page, "support_staff")
     page.goto("/devices/record/")
     page.fill("#id_serial", "DMPXCSP")
-    page.wait_for_function("() => document.querySelectorAll('#serial-options option').length > 0")
+    expect(page.locator("#serial-options option")).to_have_count(1)
     page.select_option("#language-select", "en")
     page.wait_for_load_state("networkidle")
     assert page.evaluate("() => document.documentElement.lang") == "en"
