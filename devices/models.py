@@ -136,7 +136,7 @@ class DeviceEvent(models.Model):
         blank=True,
         related_name="device_events",
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),

@@ -22,7 +22,7 @@ from devices.models import Device
 from devices.serials import normalize_serial
 from gigaportal import selectors as portal_selectors
 from gigaportal.lists import PortalListView
-from gigaportal.params import choice_param, clean_text, int_param
+from gigaportal.params import choice_param, clean_text, int_param, search_param
 from gigaportal.permissions import any_role_required, role_required, staff_required
 from gigaportal.roles import Role
 
@@ -130,7 +130,7 @@ def serial_suggestions(request):
     """Serials starting with `q` for the forms' datalists (20 at most), in the user's scope."""
     rows = selectors.serial_suggestions(
         user=request.user,
-        query=normalize_serial(request.GET.get("q", "")),
+        query=normalize_serial(search_param(request.GET, "q")),
         school_id=int_param(request.GET, "school"),
         status=choice_param(request.GET, "status", Device.Status.values),
     )

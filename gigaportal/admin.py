@@ -9,13 +9,15 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from gigaportal import changelog
+from gigaportal.forms import single_line
 from gigaportal.models import FiscalTerm, ImportBatch, ObjectChange, School, User
 from gigaportal.services import user_role_flags, user_send_set_password_links
 
@@ -70,6 +72,14 @@ class ChangeLoggedAdmin(admin.ModelAdmin):
     The entry is written after the related objects (many-to-many fields, inlines) are
     saved, so it holds their new values too. A subclass whose model has a service
     overrides `save_with_service` to call it; the service then records the change."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Every one-line text field (a code, a name, a title) refuses control
+        characters, whatever the model; notes (TextFields) keep their line breaks."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.CharField) and isinstance(field, forms.CharField):
+            field.validators.append(single_line)
+        return field
 
     def logged_fields(self, form) -> list[str]:
         names = {f.name for f in self.model._meta.get_fields() if f.concrete or f.many_to_many}

@@ -317,3 +317,25 @@ def record_many(
             )
         )
     return ObjectChange.objects.bulk_create(entries)
+
+
+def record_login(*, user, username: str, succeeded: bool, address: str | None) -> ObjectChange:
+    """A login, or a failed one, as an entry on the account (on the name typed, when
+    no account has it), with the address it came from. The password is never kept."""
+    from gigaportal.models import User
+
+    content_type = ContentType.objects.get_for_model(User)
+    name = str(getattr(user, "display_name", "") or username)[:150] if user else ""
+    ctx = current()
+    return ObjectChange.objects.create(
+        by_id=user.pk if user and succeeded else None,
+        by_name=name if succeeded else "",
+        via=ctx.via or Via.WEB,
+        request_id=ctx.request_id,
+        action=Action.LOGIN if succeeded else Action.LOGIN_FAILED,
+        content_type=content_type,
+        object_id=str(user.pk) if user else "",
+        object_repr=(str(user) if user else username)[:200],
+        school_id=getattr(user, "school_id", None) if user else None,
+        changes={"address": [None, address or ""]},
+    )

@@ -3,12 +3,27 @@ choice starts on "選択してください", a filter's empty choice is "すべ�
 
 from __future__ import annotations
 
+import re
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from gigaportal.models import School
 
 CHOOSE = _("Choose…")
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def single_line(value) -> None:
+    """A code or a name is one line: a school code `RT\r\nSet-Cookie: a=b` would reach a
+    download's header, a name with a line break breaks every list it is in."""
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise ValidationError(
+            _("Line breaks, tabs and other control characters are not allowed here."),
+            code="control_characters",
+        )
 
 
 class SchoolChoiceField(forms.ModelChoiceField):

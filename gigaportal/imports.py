@@ -138,16 +138,6 @@ def unknown_school(code: str) -> str:
     return _("no school has the code %(code)s") % {"code": code}
 
 
-def fits(row, key: str, value: str | None, model, field_name: str) -> str | None:
-    """A value longer than its database column is the row's error, not a DataError
-    traceback from the bulk insert."""
-    limit = model._meta.get_field(field_name).max_length
-    if value is not None and len(value) > limit:
-        row.error(key, _("at most %(limit)s characters") % {"limit": limit})
-        return None
-    return value
-
-
 # --- Running a batch --------------------------------------------------------------------
 
 

@@ -227,6 +227,8 @@ class ObjectChange(Attributed):
         EVALUATE = "evaluate", pgettext_lazy("change log", "evaluated")
         ACKNOWLEDGE = "acknowledge", pgettext_lazy("change log", "acknowledged")
         RESEND = "resend", pgettext_lazy("change log", "sent again")
+        LOGIN = "login", pgettext_lazy("change log", "logged in")
+        LOGIN_FAILED = "login_failed", pgettext_lazy("change log", "login failed")
 
     Via = Via
 

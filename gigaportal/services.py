@@ -18,23 +18,34 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gigaportal import imports
-from gigaportal.imports import ImportResult, fits, unknown_school
+from gigaportal.imports import ImportResult, unknown_school
 from gigaportal.models import School, User
 from gigaportal.roles import Role
 from gigaportal.tabular import (
     Column,
     TableReader,
     duplicate_checker,
+    model_max_length,
     parse_choice,
     parse_email,
 )
 
 SCHOOL_COLUMNS = (
-    Column("school_code", ("学校コード",)),
-    Column("name", ("学校名",)),
-    Column("kind", ("校種",)),
-    Column("email", ("メール", "メールアドレス"), required=False),
-    Column("principal_name", ("校長名", "校長"), required=False),
+    Column("school_code", ("学校コード",), max_length=model_max_length(School, "code")),
+    Column("name", ("学校名",), max_length=model_max_length(School, "name")),
+    Column("kind", ("校種",), max_length=20),
+    Column(
+        "email",
+        ("メール", "メールアドレス"),
+        required=False,
+        max_length=model_max_length(School, "email"),
+    ),
+    Column(
+        "principal_name",
+        ("校長名", "校長"),
+        required=False,
+        max_length=model_max_length(School, "principal_name"),
+    ),
 )
 
 SCHOOL_KIND_WORDS = {
@@ -64,19 +75,16 @@ def school_import(*, file: IO[bytes], by=None, options=None, progress=None) -> I
     with_principal = reader.has_column("principal_name")
     parsed: dict[str, dict] = {}
     for row in reader:
-        code = fits(row, "school_code", row.require("school_code"), School, "code")
+        code = row.require("school_code")
         check_duplicate(row, code)
-        name = fits(row, "name", row.require("name"), School, "name")
+        name = row.require("name")
         kind = row.parse("kind", parse_choice(SCHOOL_KIND_WORDS))
-        email = fits(row, "email", row.parse("email", parse_email, required=False), School, "email")
+        email = row.parse("email", parse_email, required=False)
         email = email or ""
         values = {"name": name, "kind": kind, "email": email}
         # A file without the principal's column leaves the names kept in admin alone.
         if with_principal:
-            values["principal_name"] = (
-                fits(row, "principal_name", row.get("principal_name"), School, "principal_name")
-                or ""
-            )
+            values["principal_name"] = row.get("principal_name") or ""
         if code and name and kind:
             parsed[code] = values
     reader.raise_if_errors()
@@ -99,11 +107,13 @@ def school_import(*, file: IO[bytes], by=None, options=None, progress=None) -> I
 
 
 USER_COLUMNS = (
-    Column("username", ("ユーザー名", "ログインID")),
-    Column("full_name", ("氏名",)),
-    Column("email", ("メール", "メールアドレス")),
-    Column("role", ("役割", "権限")),
-    Column("school_code", ("学校コード",), required=False),
+    Column("username", ("ユーザー名", "ログインID"), max_length=model_max_length(User, "username")),
+    Column("full_name", ("氏名",), max_length=model_max_length(User, "full_name")),
+    Column("email", ("メール", "メールアドレス"), max_length=model_max_length(User, "email")),
+    Column("role", ("役割", "権限"), max_length=20),
+    Column(
+        "school_code", ("学校コード",), required=False, max_length=model_max_length(School, "code")
+    ),
 )
 
 ROLE_WORDS = {
@@ -156,8 +166,8 @@ def user_import(*, file: IO[bytes], by=None, options=None, progress=None) -> Imp
     for row in reader:
         username = row.parse("username", parse_username)
         check_duplicate(row, username)
-        full_name = fits(row, "full_name", row.require("full_name"), User, "full_name")
-        email = fits(row, "email", row.parse("email", parse_email), User, "email")
+        full_name = row.require("full_name")
+        email = row.parse("email", parse_email)
         role = row.parse("role", parse_choice(ROLE_WORDS))
         code = row.get("school_code")
         school_id = None

@@ -5,6 +5,8 @@ in-process, so `make run` needs no services. A deployment sets DATABASE_URL and
 REDIS_URL (docker-compose.yml does). Every value is parsed strictly (gigaportal/env.py).
 """
 
+import datetime as dt
+import ipaddress
 import os
 from collections import ChainMap
 from pathlib import Path
@@ -52,6 +54,8 @@ INSTALLED_APPS = [
     "surveys",
     "security",
     "dashboard",
+    "gigaportal.apps.AxesConfig",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -63,8 +67,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "gigaportal.middleware.IdleSessionTimeoutMiddleware",
     "gigaportal.middleware.ChangeContextMiddleware",
+    "gigaportal.middleware.SignedInNoStoreMiddleware",
+    "gigaportal.middleware.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gigaportal.urls"
@@ -104,6 +114,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out login before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -153,9 +168,73 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Signed out after this long without a request (gigaportal.middleware); administrators
+# sooner. The cookie itself lasts a little longer, so the login page can say why.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", 8 * 60 * 60, minimum=60)
+SESSION_IDLE_TIMEOUT_ADMIN = env.int("SESSION_IDLE_TIMEOUT_ADMIN", 60 * 60, minimum=60)
+SESSION_COOKIE_AGE = max(SESSION_IDLE_TIMEOUT, SESSION_IDLE_TIMEOUT_ADMIN) + 60 * 60
+
+# Content-Security-Policy (django-csp 4): scripts only from the portal's own static
+# files, no inline script or on* handler (templates wire behaviour by data attributes,
+# static/gigaportal/portal.js); inline style attributes are allowed (layout only).
+# Bootstrap's form controls draw their arrows from data: SVG images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
+    "bluetooth=(), magnetometer=(), gyroscope=(), accelerometer=()"
+)
+
+# /healthz tells the database's and the broker's state only to these addresses (and
+# networks); anybody else reads ok or unhealthy.
+HEALTHZ_ALLOWED_IPS = env.list("HEALTHZ_ALLOWED_IPS", ["127.0.0.1", "::1"])
+for _entry in HEALTHZ_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"HEALTHZ_ALLOWED_IPS: {_entry!r} is not an address") from None
+
+# Per-person limits on what fills the database or the disk: support requests made and
+# files uploaded in a rolling window (RATE_LIMIT_WINDOW seconds; Django's cache).
+RATE_LIMIT_WINDOW = env.int("RATE_LIMIT_WINDOW", 10 * 60, minimum=1)
+RATE_LIMIT_REQUESTS = env.int("RATE_LIMIT_REQUESTS", 10, minimum=1)
+RATE_LIMIT_UPLOADS = env.int("RATE_LIMIT_UPLOADS", 20, minimum=1)
 if env.bool("TRUST_X_FORWARDED_PROTO", False):
     # Only behind a reverse proxy that overwrites this header (docker-compose's deployment).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Behind the city's reverse proxy: how many proxies append to X-Forwarded-For. 0 (the
+# default) ignores the header, which a client could otherwise forge (gigaportal/clientip.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# Login lockout (django-axes): a username is locked from one address after this many
+# failures in a row, for the cool-off; never a whole address (a school's PCs share one
+# NAT address) and never for good. `manage.py axes_reset_username NAME` or Django
+# admin's "access attempts" unlock early.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "gigaportal.clientip.client_ip"
+# A failure during the lockout does not start the cool-off again: the person waits the
+# minutes the page said.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
+# Successful logins are in our change log (gigaportal/logins.py): one record, not two.
+AXES_DISABLE_ACCESS_LOG = True
 
 # E-mail: EMAIL_URL (smtp://user:pass@host:587?tls=true), or the usual EMAIL_* names.
 if env.is_set("EMAIL_URL"):

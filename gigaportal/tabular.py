@@ -40,13 +40,24 @@ MAX_REPORTED_ERRORS = 200
 _DETECT_CHUNK = 1 << 20
 
 
+# A cell longer than this is refused unless its column says otherwise: no code, name
+# or figure is this long, and a cell must never reach the database past its column's
+# length (a DataError, not a row message).
+CELL_MAX_LENGTH = 200
+
+
 @dataclass(frozen=True)
 class Column:
-    """A column an import expects: its key in code and every header that means it."""
+    """A column an import expects: its key in code and every header that means it, its
+    longest allowed cell (`model_max_length(Model, "field")` where it fills a model
+    field) and whether the text may hold line breaks and tabs (a note may; a code or a
+    name never: a code `RT\r\nSet-Cookie: …` would end up in a download's header)."""
 
     key: str
     aliases: tuple[str, ...] = ()
     required: bool = True
+    max_length: int = CELL_MAX_LENGTH
+    multiline: bool = False
 
     @property
     def label(self) -> str:
@@ -109,6 +120,17 @@ class ErrorCollector:
     def raise_if_any(self) -> None:
         if self.errors:
             raise TabularError(self.errors, more=self.more)
+
+
+def model_max_length(model, field: str) -> int:
+    """The max_length of a model's field, for a Column that fills it."""
+    return model._meta.get_field(field).max_length
+
+
+# Control characters (C0, DEL, C1): a single-line cell may hold none; a multi-line one
+# keeps tab and line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def normalize(text: str) -> str:
@@ -277,8 +299,42 @@ class TableReader:
 
     def __iter__(self) -> Iterator[Row]:
         for number, cells in self._records(strict=False):
-            values = {key: normalize(cells[index]) for key, index in self._positions.items()}
-            yield Row(number, values, self)
+            yield self.row(number, {key: cells[index] for key, index in self._positions.items()})
+
+    def row(self, number: int, cells: Mapping[str, str]) -> Row:
+        """Row `number` from its cells as read (by column key): normalised, and checked
+        against each column's length and character set. A bad cell is this row's error
+        and is kept only in a shortened, cleaned form, so nothing downstream meets it."""
+        values = {}
+        for key, raw in cells.items():
+            value = normalize(raw)
+            column = self.columns.get(key)
+            if column is not None:
+                value = self._checked(number, column, value)
+            values[key] = value
+        return Row(number, values, self)
+
+    def _checked(self, number: int, column: Column, value: str) -> str:
+        control = _CONTROL_MULTILINE if column.multiline else _CONTROL
+        label = self.header_label(column.key)
+        if control.search(value):
+            self.errors.add(
+                number,
+                label,
+                _("control characters (line breaks, tabs and the like) are not allowed here")
+                if not column.multiline
+                else _("control characters are not allowed"),
+            )
+            value = control.sub("", value)
+        if len(value) > column.max_length:
+            self.errors.add(
+                number,
+                label,
+                _("at most %(limit)s characters (this cell has %(count)s)")
+                % {"limit": column.max_length, "count": len(value)},
+            )
+            value = value[: column.max_length]
+        return value
 
     def raw_rows(self) -> Iterator[tuple[int, list[str]]]:
         """(row number, cells as read) for every non-blank row: not normalised, short

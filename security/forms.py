@@ -4,6 +4,7 @@ from django import forms
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from gigaportal.forms import single_line
 from security import rules
 from security.models import CheckResult, Cost
 from security.services import SoftwareInput
@@ -13,7 +14,7 @@ WEB_URL = URLValidator(schemes=["http", "https"])
 
 
 class SoftwareRequestForm(forms.Form):
-    name = forms.CharField(label=_("software"), max_length=200)
+    name = forms.CharField(label=_("software"), max_length=200, validators=[single_line])
     url = forms.URLField(
         label=_("URL"), max_length=500, validators=[WEB_URL], assume_scheme="https"
     )

@@ -15,6 +15,7 @@ from django.views.generic import ListView
 from gigaportal import reports as portal_reports
 from gigaportal.params import choice_param, int_param
 from gigaportal.permissions import AnyRoleMixin, any_role_required, role_required, staff_required
+from gigaportal.reports.tables import content_disposition
 from gigaportal.roles import LEADER_ROLES, Role
 from security import drawing, forms, rules, selectors, services
 from security.models import RequestStatus
@@ -205,7 +206,9 @@ def chart_svg(request, slug: str):
     svg = drawing.orgchart_svg(chart_boxes(report), title=title)
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     day = report.extra["day"]
-    response["Content-Disposition"] = f'inline; filename="orgchart-{slug}-{day:%Y-%m-%d}.svg"'
+    response["Content-Disposition"] = content_disposition(
+        f"orgchart-{slug}-{day:%Y-%m-%d}.svg", disposition="inline"
+    )
     # Opened on its own, the image may run nothing and load nothing.
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response

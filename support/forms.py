@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gigaportal.forms import CHOOSE, SchoolChoiceField
+from gigaportal.forms import CHOOSE, SchoolChoiceField, single_line
 from gigaportal.models import School
 from support import selectors
 from support.models import Kind, Topic
@@ -46,7 +46,10 @@ class RecordForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     what_was_done = forms.CharField(
-        label=_("what was done"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("what was done"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     follow_up_needed = forms.BooleanField(label=_("follow-up needed"), required=False)
 
@@ -126,6 +129,7 @@ class RequestForm(forms.Form):
     )
     details = forms.CharField(
         label=_("details"),
+        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What you need help with, the class or room, and who to ask for."),
     )
@@ -181,7 +185,7 @@ class CommentForm(forms.Form):
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=200)
+    name = forms.CharField(label=_("name"), max_length=200, validators=[single_line])
     start = forms.DateField(label=_("first day"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("last day"), widget=forms.DateInput(attrs={"type": "date"}))
     kind = forms.ChoiceField(label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT)
@@ -203,5 +207,8 @@ class CampaignForm(forms.Form):
         label=_("visits per staff member per day"), initial=2, min_value=1, max_value=6
     )
     details = forms.CharField(
-        label=_("details"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("details"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

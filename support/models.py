@@ -74,7 +74,7 @@ class Campaign(models.Model):
         related_name="+",
         limit_choices_to=CENTER_STAFF,
     )
-    details = models.TextField(_("details"), blank=True)
+    details = models.TextField(_("details"), blank=True, max_length=4000)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -118,7 +118,7 @@ class SupportRequest(models.Model):
     preferred_date_1 = models.DateField(_("preferred date"), null=True, blank=True)
     preferred_date_2 = models.DateField(_("second preferred date"), null=True, blank=True)
     preferred_date_3 = models.DateField(_("third preferred date"), null=True, blank=True)
-    details = models.TextField(_("details"), blank=True)
+    details = models.TextField(_("details"), blank=True, max_length=4000)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED
     )
@@ -248,7 +248,7 @@ class SupportRecord(models.Model):
     kind = models.CharField(_("support kind"), max_length=20, choices=Kind.choices)
     topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True)
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
-    what_was_done = models.TextField(_("what was done"), blank=True)
+    what_was_done = models.TextField(_("what was done"), blank=True, max_length=4000)
     follow_up_needed = models.BooleanField(_("follow-up needed"), default=False)
     request = models.ForeignKey(
         SupportRequest,

@@ -28,6 +28,7 @@ from gigaportal.permissions import (
     role_required,
     staff_required,
 )
+from gigaportal.ratelimit import rate_limited
 from gigaportal.roles import LEADER_ROLES, STAFF_ROLES, Role
 from support import feeds, forms, reports, selectors, services
 from support.models import Kind, Status
@@ -223,6 +224,7 @@ class SupportRequestListView(PortalListView):
 
 
 @role_required(SCHOOL_OR_LEADER)
+@rate_limited("support_request")
 def request_create(request):
     user = request.user
     if request.method == "POST":

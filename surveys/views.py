@@ -24,6 +24,7 @@ from gigaportal import imports
 from gigaportal.models import ImportBatch
 from gigaportal.params import int_param
 from gigaportal.permissions import any_role_required, role_required
+from gigaportal.ratelimit import rate_limited
 from gigaportal.roles import LEADER_ROLES
 from gigaportal.tabular import TabularError
 from gigaportal.views.imports import SYNC_IMPORT_BYTES
@@ -206,6 +207,7 @@ def _render_preview(request, *, token: str, preview, stored: dict, status=200):
 
 
 @leader_required
+@rate_limited("upload")
 def survey_import(request):
     """Step 1: the file and where it goes; then the preview (nothing saved yet)."""
     initial = {}

@@ -29,6 +29,15 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: the per-person rate limits count in it,
+    and ids repeat between tests on SQLite."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def school_a(db):
     return make_school(code="A001", name="青葉小学校", kind=School.Kind.ELEMENTARY)
@@ -168,24 +177,40 @@ PHONE = {
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 
 
-@pytest.fixture
-def page(browser, live_server):
+def _csp_violations(context) -> list[str]:
+    """Collects what Chromium says about Content-Security-Policy on every page of the
+    context: a blocked inline script or style, or a resource from elsewhere."""
+    violations: list[str] = []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            violations.append(f"{message.page.url if message.page else ''}: {message.text}")
+
+    context.on("console", on_console)
+    return violations
+
+
+def _browser_context(browser, live_server, device):
+    """A Japanese browser context that fails its test on any CSP violation: the
+    policy is enforced, so a violation is a broken page."""
     context = browser.new_context(
-        locale="ja-JP", timezone_id="Asia/Tokyo", base_url=live_server.url, **DESKTOP
+        locale="ja-JP", timezone_id="Asia/Tokyo", base_url=live_server.url, **device
     )
     context.set_default_timeout(15_000)
+    violations = _csp_violations(context)
     yield context.new_page()
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    yield from _browser_context(browser, live_server, DESKTOP)
 
 
 @pytest.fixture
 def phone_page(browser, live_server):
-    context = browser.new_context(
-        locale="ja-JP", timezone_id="Asia/Tokyo", base_url=live_server.url, **PHONE
-    )
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+    yield from _browser_context(browser, live_server, PHONE)
 
 
 def browser_login(page, username: str, password: str | None = None) -> None:

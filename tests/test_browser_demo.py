@@ -19,7 +19,7 @@ from django.core.management import call_command
 from devices.models import Device
 from gigaportal import demo as portal_demo
 from support.models import RequestEvent, Status, SupportRequest
-from tests.conftest import DESKTOP, PHONE, browser_login, screenshot
+from tests.conftest import DESKTOP, PHONE, _csp_violations, browser_login, screenshot
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,6 +42,7 @@ def sized_page(browser, live_server, size: str):
         locale="ja-JP", timezone_id="Asia/Tokyo", base_url=live_server.url, **SIZES[size]
     )
     context.set_default_timeout(20_000)
+    context.csp_violations = _csp_violations(context)
     return context, context.new_page()
 
 
@@ -92,6 +93,8 @@ def test_the_demo_at_phone_and_desktop_sizes(demo, browser):
             walk(page, size)
         finally:
             context.close()
+        # Every page of the demo ran under the enforced CSP without a violation.
+        assert not context.csp_violations, "\n".join(context.csp_violations)
 
 
 def walk(page, size: str) -> None:

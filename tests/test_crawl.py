@@ -16,6 +16,7 @@ import re
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.test import Client
 
 from gigaportal import demo as portal_demo
@@ -68,7 +69,9 @@ def test_every_page_of_every_demo_role_is_japanese_and_answers(demo_data, capsys
     allowed = data_words()
     for username in ROLES:
         client = Client(HTTP_ACCEPT_LANGUAGE="ja")
-        assert client.login(username=username, password=portal_demo.DEMO_PASSWORD)
+        assert client.login(
+            request=HttpRequest(), username=username, password=portal_demo.DEMO_PASSWORD
+        )
         result = crawl(
             client, start="/admin/" if username == "admin" else "/", allowed_words=allowed
         )

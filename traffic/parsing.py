@@ -18,11 +18,14 @@ from gigaportal.tabular import Column, Row, TableReader, TabularError, parse_dec
 
 MB_PER_GB = 1024
 COLUMNS = (
-    Column("line_number", ("回線番号", "電話番号")),
-    Column("month", ("利用月", "請求月")),
-    Column("usage_gb", ("通信量(GB)", "データ通信量(GB)"), required=False),
-    Column("usage_mb", ("通信量(MB)", "データ通信量(MB)"), required=False),
-    Column("school_code", ("学校コード",), required=False),
+    # A line number as typed (with dashes or spaces) before it is put in its form.
+    Column("line_number", ("回線番号", "電話番号"), max_length=30),
+    Column("month", ("利用月", "請求月"), max_length=30),
+    Column("usage_gb", ("通信量(GB)", "データ通信量(GB)"), required=False, max_length=30),
+    Column("usage_mb", ("通信量(MB)", "データ通信量(MB)"), required=False, max_length=30),
+    # The school code's length in gigaportal.models.School (traffic cannot import the
+    # model here: parsing is pure).
+    Column("school_code", ("学校コード",), required=False, max_length=20),
 )
 # No cellular line moves a petabyte a month: a larger figure is a unit or typing error
 # (and would not fit the usage column).

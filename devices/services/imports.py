@@ -14,26 +14,39 @@ from devices.models import Device, DeviceEvent, DeviceModel
 from devices.serials import normalize_serial
 from devices.services.events import DeviceRuleError, _chunks, device_events_record
 from gigaportal import imports
-from gigaportal.imports import ImportResult, fits, unknown_school
+from gigaportal.imports import ImportResult, unknown_school
 from gigaportal.models import School
 from gigaportal.tabular import (
     Column,
     TableReader,
     TabularError,
     duplicate_checker,
+    model_max_length,
     normalize,
     parse_choice,
     parse_date,
 )
 
 DEVICE_COLUMNS = (
-    Column("serial", ("シリアル番号", "シリアル")),
-    Column("model", ("機種",)),
-    Column("school_code", ("学校コード",), required=False),
-    Column("status", ("状態",)),
-    Column("line_number", ("回線番号", "電話番号"), required=False),
-    Column("asset_tag", ("資産番号", "資産管理番号"), required=False),
-    Column("kind", ("種別",), required=False),
+    Column("serial", ("シリアル番号", "シリアル"), max_length=model_max_length(Device, "serial")),
+    Column("model", ("機種",), max_length=model_max_length(DeviceModel, "name")),
+    Column(
+        "school_code", ("学校コード",), required=False, max_length=model_max_length(School, "code")
+    ),
+    Column("status", ("状態",), max_length=20),
+    Column(
+        "line_number",
+        ("回線番号", "電話番号"),
+        required=False,
+        max_length=model_max_length(Device, "line_number"),
+    ),
+    Column(
+        "asset_tag",
+        ("資産番号", "資産管理番号"),
+        required=False,
+        max_length=model_max_length(Device, "asset_tag"),
+    ),
+    Column("kind", ("種別",), required=False, max_length=20),
 )
 
 MODEL_KIND_WORDS = {
@@ -61,12 +74,19 @@ DEPLOYMENT_STATUS_WORDS = {
 
 EVENT_COLUMNS = (
     Column("date", ("日付",)),
-    Column("serial", ("シリアル番号", "シリアル")),
-    Column("event", ("区分",)),
-    Column("replacement_serial", ("代替機シリアル", "代替機"), required=False),
-    Column("school_code", ("学校コード",), required=False),
+    Column("serial", ("シリアル番号", "シリアル"), max_length=model_max_length(Device, "serial")),
+    Column("event", ("区分",), max_length=20),
+    Column(
+        "replacement_serial",
+        ("代替機シリアル", "代替機"),
+        required=False,
+        max_length=model_max_length(Device, "serial"),
+    ),
+    Column(
+        "school_code", ("学校コード",), required=False, max_length=model_max_length(School, "code")
+    ),
     Column("cause", ("原因",), required=False),
-    Column("note", ("備考",), required=False),
+    Column("note", ("備考",), required=False, max_length=2000, multiline=True),
 )
 
 EVENT_WORDS = {
@@ -119,7 +139,7 @@ def device_import(*, file: IO[bytes], by=None, options=None, progress=None) -> I
     for row in reader:
         serial = normalize_serial(row.require("serial")) or None
         check_duplicate(row, serial)
-        model_name = fits(row, "model", row.require("model"), DeviceModel, "name")
+        model_name = row.require("model")
         kind = row.parse("kind", parse_kind, required=False)
         model = None
         if model_name:
@@ -161,8 +181,8 @@ def device_import(*, file: IO[bytes], by=None, options=None, progress=None) -> I
                 school_id = schools[code]
         elif status == Device.Status.SPARE and code:
             row.error("school_code", _("a spare belongs to no school; leave this cell empty"))
-        line_number = fits(row, "line_number", row.get("line_number"), Device, "line_number")
-        asset_tag = fits(row, "asset_tag", row.get("asset_tag"), Device, "asset_tag")
+        line_number = row.get("line_number")
+        asset_tag = row.get("asset_tag")
         if serial and len(serial) > Device._meta.get_field("serial").max_length:
             row.error("serial", _("at most %(limit)s characters") % {"limit": 40})
             serial = None

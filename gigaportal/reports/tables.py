@@ -169,16 +169,33 @@ def _human(value: Any) -> Any:
     return _plain(value)
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and
+# CR, a cell that a paste turns into one): `=HYPERLINK(...)` typed into a support
+# record must stay text on the school PC that opens the download (OWASP's "CSV
+# injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def _csv_safe(value: Any, converted: Any) -> Any:
+    """The converted cell, with a leading `'` when it is text a spreadsheet would run;
+    numbers (a negative count is `-2`) are left as numbers."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return converted
+    return f"'{converted}" if is_formula_like(converted) else converted
+
+
 def write_csv(report: Report, stream, *, labels: bool = False, footer: bool = True) -> None:
     """Header of column keys (machine-readable, as the commands document) or labels."""
     writer = csv.writer(stream, lineterminator="\r\n" if labels else "\n")
-    writer.writerow([force_str(c.label) if labels else c.key for c in report.columns])
+    header = [force_str(c.label) if labels else c.key for c in report.columns]
+    writer.writerow([_csv_safe(h, h) for h in header])
     cell = _human if labels else _plain
-    for row in report.rows:
-        writer.writerow([cell(v) for v in row])
-    if footer:
-        for row in report.footer:
-            writer.writerow([cell(v) for v in row])
+    for row in (*report.rows, *(report.footer if footer else ())):
+        writer.writerow([_csv_safe(v, cell(v)) for v in row])
 
 
 def csv_bytes(report: Report) -> bytes:
@@ -245,17 +262,26 @@ def _add_sheet(workbook, report: Report, used: set[str]) -> None:
     from openpyxl.styles import Font
 
     sheet = workbook.create_sheet(_sheet_title(report, used))
-    sheet.append([force_str(c.label) for c in report.columns])
+    _append_row(sheet, [_excel_text(force_str(c.label)) for c in report.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in (*report.rows, *report.footer):
-        sheet.append([_excel_value(v) for v in row])
+        _append_row(sheet, [_excel_value(v) for v in row])
     for index, column in enumerate(report.columns, start=1):
         width = max(
             [_display_width(force_str(column.label))]
             + [_display_width(str(_plain(r[index - 1]))) for r in report.rows[:500]]
         )
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(width + 2, 60)
+
+
+def _append_row(sheet, values: list[Any]) -> None:
+    """openpyxl makes any text starting with `=` a formula: such text (and any other
+    formula-like text) is written as an explicit string cell instead."""
+    sheet.append(values)
+    for cell, value in zip(sheet[sheet.max_row], values, strict=False):
+        if is_formula_like(value):
+            cell.data_type = "s"
 
 
 def _display_width(text: str) -> int:
@@ -317,13 +343,17 @@ def download_response(report: Report, fmt: str, filename: str) -> HttpResponse:
     return response
 
 
-def content_disposition(filename: str) -> str:
-    """attachment; filename="<ASCII only>", plus filename*=UTF-8''<the name as given>
-    when the two differ: a school code with a quote or a line break in it cannot break
-    the header."""
+def content_disposition(filename: str, *, disposition: str = "attachment") -> str:
+    """attachment; filename="<ASCII only>", plus RFC 5987's filename*=UTF-8''<the name
+    as given> when the two differ: a school code with a quote or a line break in it
+    cannot break the header, and a Japanese name still reaches the browser."""
     from urllib.parse import quote
 
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename).strip("._") or "download"
+    stem, dot, extension = filename.rpartition(".")
+    if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,5}", extension):
+        stem, dot, extension = filename, "", ""
+    # A name of Japanese only (青葉小学校.xlsx) keeps its extension: download.xlsx.
+    safe = (re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "download") + dot + extension
     if safe == filename:
-        return f'attachment; filename="{safe}"'
-    return f"attachment; filename=\"{safe}\"; filename*=UTF-8''{quote(filename, safe='')}"
+        return f'{disposition}; filename="{safe}"'
+    return f"{disposition}; filename=\"{safe}\"; filename*=UTF-8''{quote(filename, safe='')}"

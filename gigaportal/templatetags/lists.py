@@ -1,7 +1,7 @@
 """Sortable column headers for list pages (gigaportal.lists.PortalListView)."""
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -32,3 +32,18 @@ def sort_header(context, key: str, label, numeric: bool = False):
         label,
         mark,
     )
+
+
+@register.simple_tag(takes_context=True)
+def hidden_params(context, *left_out: str):
+    """The query string's values as hidden inputs, except the names `left_out`, so a
+    GET form (a search, a page jump) keeps the page's other filters. Read with
+    `.lists()` in Python: a template's `request.GET.lists` would look up a parameter
+    named "lists" first, and `?lists=x` would break the page."""
+    pairs = [
+        (name, value)
+        for name, values in sorted(context["request"].GET.lists())
+        if name not in left_out
+        for value in values
+    ]
+    return format_html_join("", '<input type="hidden" name="{}" value="{}">', pairs)

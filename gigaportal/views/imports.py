@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -21,6 +22,7 @@ from django.views.generic import ListView
 from gigaportal import imports, selectors
 from gigaportal.models import ImportBatch
 from gigaportal.permissions import RoleRequiredMixin
+from gigaportal.ratelimit import rate_limited
 from gigaportal.roles import LEADER_ROLES
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -62,6 +64,7 @@ class ImportView(RoleRequiredMixin, View):
     def get(self, request):
         return render(request, self.template_name, self.context(UploadForm()))
 
+    @method_decorator(rate_limited("upload"))
     def post(self, request):
         form = UploadForm(request.POST, request.FILES)
         if not form.is_valid():

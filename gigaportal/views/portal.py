@@ -3,6 +3,7 @@ from __future__ import annotations
 import importlib
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import DetailView
 
 from gigaportal import changelog, selectors
+from gigaportal.clientip import client_ip, ip_allowed
 from gigaportal.lists import PortalListView
 from gigaportal.models import Heartbeat, School
 from gigaportal.params import choice_param
@@ -139,16 +141,12 @@ def healthz(request):
     if db_ok:
         last = Heartbeat.objects.filter(name="beat").values_list("seen_at", flat=True).first()
         beat = last.isoformat() if last else None
-    return JsonResponse(
-        {
-            "status": "ok" if healthy else "unhealthy",
-            "database": db_detail,
-            "broker": broker_detail,
-            # Informational: beat runs every five minutes once deployed.
-            "beat_last_seen": beat,
-        },
-        status=200 if healthy else 503,
-    )
+    body = {"status": "ok" if healthy else "unhealthy"}
+    # The parts' states (which part is down, and how) are for the operators' network.
+    if ip_allowed(client_ip(request), settings.HEALTHZ_ALLOWED_IPS):
+        # Informational: beat runs every five minutes once deployed.
+        body.update(database=db_detail, broker=broker_detail, beat_last_seen=beat)
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

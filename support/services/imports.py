@@ -12,16 +12,22 @@ from gigaportal import imports
 from gigaportal.imports import ImportResult, unknown_school
 from gigaportal.models import School, User
 from gigaportal.roles import CENTER_STAFF_ROLES, STAFF_ROLES
-from gigaportal.tabular import Column, TableReader, parse_choice, parse_date
+from gigaportal.tabular import Column, TableReader, model_max_length, parse_choice, parse_date
 from support.models import Kind, SupportRecord, Topic
 
 IMPORT_COLUMNS = (
     Column("date", ("日付",)),
-    Column("school_code", ("学校コード",)),
+    Column("school_code", ("学校コード",), max_length=model_max_length(School, "code")),
     Column("kind", ("区分",)),
-    Column("staff", ("担当",)),
-    Column("topic", ("内容",), required=False),
-    Column("note", ("備考",), required=False),
+    Column("staff", ("担当",), max_length=1000),
+    Column("topic", ("内容",), required=False, max_length=1000),
+    Column(
+        "note",
+        ("備考",),
+        required=False,
+        max_length=model_max_length(SupportRecord, "what_was_done"),
+        multiline=True,
+    ),
 )
 
 KIND_WORDS = {

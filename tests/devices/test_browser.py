@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from devices.models import Device, DeviceEvent
 from tests.conftest import browser_login, screenshot
@@ -22,7 +23,7 @@ def test_staff_record_a_breakage_with_a_spare_on_a_phone(phone_page, support_sta
     page.select_option("#id_school", str(school_a.pk))
     page.fill("#id_serial", "dmq0000")
     # The datalist offers this school's deployed serials as the user types.
-    page.wait_for_function("document.querySelectorAll('#serial-options option').length === 2")
+    expect(page.locator("#serial-options option")).to_have_count(2)
     page.fill("#id_serial", "dmq0000123")
     page.get_by_text("破損", exact=True).click()
     page.get_by_text("画面割れ", exact=True).click()

@@ -58,7 +58,7 @@ EXPECTED_ERRORS = {
         "特別支援学校 / special_needs / 分校 / branch / 高等学校 / 高校 / high"
     ],
     "bad e-mail": ["Row 2, column メール: 'aoba-at-example' is not an e-mail address"],
-    "code too long": ["Row 2, column 学校コード: at most 20 characters"],
+    "code too long": ["Row 2, column 学校コード: at most 20 characters (this cell has 21)"],
 }
 
 

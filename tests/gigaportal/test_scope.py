@@ -11,7 +11,7 @@ from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -207,7 +207,7 @@ def test_an_inactive_user_is_logged_out_and_sees_no_page(client, school_a_user):
     response = client.get(reverse("schools:list"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
-    assert not client.login(username="school_a_user", password=PASSWORD)
+    assert not client.login(request=HttpRequest(), username="school_a_user", password=PASSWORD)
 
 
 # --- Role checks for function views ------------------------------------------------------

@@ -5,7 +5,7 @@ import pytest
 
 from security import demo
 from security.models import Acknowledgement, ChartKind
-from tests.conftest import PHONE, browser_login, screenshot
+from tests.conftest import PHONE, _csp_violations, browser_login, screenshot
 from tests.security.factories import make_chart, make_policy_history
 
 # A4 portrait less the portal's print margins (12 mm each side), in CSS pixels.
@@ -33,12 +33,14 @@ def page_at(browser, live_server):
             locale="ja-JP", timezone_id="Asia/Tokyo", base_url=live_server.url, **options
         )
         context.set_default_timeout(15_000)
+        context.csp_violations = _csp_violations(context)
         contexts.append(context)
         return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
+    assert not [v for c in contexts for v in c.csp_violations]
 
 
 @pytest.mark.browser

@@ -3,6 +3,7 @@ save, then the group chart on a desktop (1366 px) and a phone (390 px); a school
 cannot reach another school's results."""
 
 import pytest
+from playwright.sync_api import expect
 
 from surveys.models import Response, Survey
 from tests.conftest import browser_login, screenshot
@@ -102,9 +103,9 @@ def test_the_leader_codes_answers_by_keyboard_and_undoes(page, cast, school_a):
     assert page.get_by_test_id("coding-answer").count() == 4
     # The first answer has focus; Enter takes its suggestion (充電), 2 codes the next as 画面.
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelectorAll('[data-testid=coding-answer]').length === 3")
+    expect(page.locator("[data-testid=coding-answer]")).to_have_count(3)
     page.keyboard.press("2")
-    page.wait_for_function("document.querySelectorAll('[data-testid=coding-answer]').length === 2")
+    expect(page.locator("[data-testid=coding-answer]")).to_have_count(2)
     assert page.get_by_test_id("uncoded-count").inner_text() == "2"
     assert TextAnswer.objects.get(text="充電が大変です").code == charge
     assert TextAnswer.objects.get(text="画面が小さい").code.text == "画面"

@@ -44,7 +44,7 @@ from gigaportal.bulk import insert_into
 from gigaportal.calendar import Month
 from gigaportal.imports import ImportResult
 from gigaportal.models import School
-from gigaportal.tabular import CellError, Row, TableReader, normalize, parse_month
+from gigaportal.tabular import CellError, TableReader, normalize, parse_month
 from traffic import parsing
 from traffic.models import Evaluation, Line, MonthlyUsage
 from traffic.parsing import COLUMNS, MB_PER_GB, RowParser
@@ -126,7 +126,7 @@ _PLAIN_ROW = (
     # Below MAX_USAGE_GB in either unit (six integer digits), so every value the SQL
     # takes is one the Python parser accepts; larger ones are judged there.
     r" AND replace(r.usage, ',', '') ~ '^[0-9]{1,6}(\.[0-9]{1,6})?$'"
-    " AND (r.school = '' OR r.school ~ '^[!-~]+$')"
+    " AND (r.school = '' OR r.school ~ '^[!-~]{1,20}$')"
 )
 _LINE_SQL = (
     "CASE WHEN length(d.digits) = 11"
@@ -240,8 +240,7 @@ def _parse_set_aside(cursor, reader: TableReader, keys: list[str], usage_key: st
         after = batch[-1][0]
         good = []
         for number, *cells in batch:
-            values = {key: normalize(cell) for key, cell in zip(keys, cells, strict=False)}
-            parsed = parse(Row(number, values, reader))
+            parsed = parse(reader.row(number, dict(zip(keys, cells, strict=False))))
             if parsed is not None:
                 good.append(parsed)
         if good:
