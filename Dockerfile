@@ -21,4 +21,7 @@ RUN SECRET_KEY=build-only-not-secret DEBUG=false python manage.py collectstatic 
 RUN useradd --system --home /app portal && mkdir -p /app/media && chown portal /app/media
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "gigaportal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn's timeout set here, not left to its 30 s default: large uploads are stored and
+# handed to the worker, small imports finish in the request; 120 s covers storing the
+# largest upload allowed (the reverse proxy buffers the body).
+CMD ["gunicorn", "gigaportal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--graceful-timeout", "30", "--access-logfile", "-"]
