@@ -243,6 +243,9 @@ def software_create(request):
                 software = services.software_request_create(
                     by=request.user, school=request.user.school, data=form.to_input()
                 )
+            except services.AlreadyRequested as exc:
+                messages.info(request, exc.message)
+                return redirect("security:software_detail", pk=exc.existing.pk)
             except services.SecurityError as exc:
                 _refused(form, exc)
             else:

@@ -35,6 +35,7 @@ from security.services.policy import (
 )
 from security.services.software import (
     REVIEW_FIELDS,
+    AlreadyRequested,
     SoftwareInput,
     software_request_create,
     software_request_review,
@@ -42,6 +43,7 @@ from security.services.software import (
 from security.services.topics import TOPIC_FIELDS, topic_create
 
 __all__ = [
+    "AlreadyRequested",
     "CHART_FIELDS",
     "REFUSALS",
     "REVIEW_FIELDS",

@@ -13,7 +13,7 @@ from gigaportal import changelog
 from gigaportal.models import School
 from gigaportal.roles import Role
 from security import rules
-from security.models import SoftwareRequest
+from security.models import RequestStatus, SoftwareRequest
 from security.services.common import SecurityError, is_leader, refusal
 
 REQUEST_FIELDS = [
@@ -50,11 +50,36 @@ class SoftwareInput:
     terms_notes: str = ""
 
 
+class AlreadyRequested(SecurityError):
+    """The school's same request is already waiting for review (a double click, a
+    re-sent form): nothing new is made; `existing` is the request it already sent."""
+
+    def __init__(self, existing: SoftwareRequest) -> None:
+        self.existing = existing
+        super().__init__(_("This request was already sent; it is waiting for review."))
+
+
 def software_request_create(*, by, school: School, data: SoftwareInput) -> SoftwareRequest:
-    """A school asks to add a browser-based learning software (for its own school)."""
+    """A school asks to add a browser-based learning software (for its own school).
+    The same software asked again while the first request waits for review is refused
+    with AlreadyRequested (two clicks make one request, even at the same moment: the
+    school's row is locked while checking)."""
     if getattr(by, "role", None) != Role.SCHOOL or by.school_id != school.pk:
         raise SecurityError(_("A school asks for its own school only."))
     with transaction.atomic():
+        School.objects.select_for_update().filter(pk=school.pk).first()
+        existing = (
+            SoftwareRequest.objects.filter(
+                school=school,
+                status=RequestStatus.UNDER_REVIEW,
+                name=data.name.strip(),
+                url=data.url.strip(),
+            )
+            .order_by("pk")
+            .first()
+        )
+        if existing is not None:
+            raise AlreadyRequested(existing)
         request = SoftwareRequest.objects.create(
             school=school,
             requested_by=by,

@@ -9,6 +9,7 @@ import pytest
 from django.utils import translation
 from openpyxl import load_workbook
 
+from gigaportal.models import ObjectChange
 from gigaportal.scope import COMMAND_LINE
 from security import rules, services
 from security.models import Acknowledgement, AcknowledgementReminder, SoftwareRequest
@@ -268,6 +269,18 @@ def test_a_school_sends_a_request_and_another_schools_id_is_a_404(
     assert client.get(f"/security/software/{other.pk}/").status_code == 404
     assert client.get("/security/software/99999/").status_code == 404
     assert client.get("/security/software/abc/").status_code == 404
+
+
+def test_sending_the_same_request_twice_makes_one_and_shows_the_first(client, school_a_user):
+    client.force_login(school_a_user)
+    data = {"name": "Kahoot", "url": "https://kahoot.com/", "purpose": "振り返り", "cost": "free"}
+    first = client.post("/security/software/new/", data)
+    entries = ObjectChange.objects.count()
+    again = client.post("/security/software/new/", data, follow=True)
+    [only] = SoftwareRequest.objects.all()
+    assert first.url == again.redirect_chain[-1][0] == f"/security/software/{only.pk}/"
+    assert "既に送信" in again.content.decode()
+    assert ObjectChange.objects.count() == entries
 
 
 @pytest.mark.parametrize(
