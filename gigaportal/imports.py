@@ -240,6 +240,10 @@ def _progress_callback(batch: ImportBatch) -> Callable[[int, int], None]:
 
 def _apply(batch: ImportBatch, file: IO[bytes], by) -> ImportBatch:
     entry = importer(batch.kind)
+    # A finished batch no longer names its upload (see _finish); the stored bytes are
+    # deleted once it has finished, whatever the outcome.
+    stored = batch.file.name if batch.file else ""
+    storage = batch.file.storage
     try:
         earlier = _earlier(batch)
         if earlier is not None:
@@ -264,9 +268,9 @@ def _apply(batch: ImportBatch, file: IO[bytes], by) -> ImportBatch:
         logger.exception("import batch %s (%s) failed", batch.pk, batch.kind)
         _finish(batch, ImportBatch.Status.FAILED, errors=[str(UNEXPECTED)])
     finally:
-        if batch.file:
-            batch.file.delete(save=False)
-            ImportBatch.objects.filter(pk=batch.pk).update(file="")
+        if stored:
+            storage.delete(stored)
+            ImportBatch.objects.filter(pk=batch.pk).exclude(file="").update(file="")
     return batch
 
 
@@ -285,6 +289,9 @@ def _earlier(batch: ImportBatch) -> ImportBatch | None:
 
 
 def _finish(batch: ImportBatch, status: str, **values) -> None:
+    # The upload is let go in the same write that ends the batch, so nobody sees a
+    # finished batch that still names its file.
+    values.setdefault("file", "")
     values.update(
         status=status, finished_at=timezone.now(), bytes_read=batch.size, rows_read=batch.rows_read
     )
