@@ -160,6 +160,22 @@ def _device_step(cast, school_a):
     )
 
 
+def _category(cast, school_a):
+    from surveys.models import Kind, Option, Question, Survey
+
+    survey = Survey.objects.create(title="ICT活用調査", slug="ict-2022", fiscal_year=2022)
+    question = Question.objects.create(
+        survey=survey, position=1, header="要望", text="要望", kind=Kind.FREE_TEXT
+    )
+    return Case(
+        user=cast["leader"],
+        url=reverse("surveys:codebook", args=[survey.slug, question.pk]),
+        data={"text": "充電", "keywords": "充電"},
+        count=lambda: Option.objects.filter(question=question).count(),
+        first_page=lambda: reverse("surveys:codebook", args=[survey.slug, question.pk]),
+    )
+
+
 CASES = {
     "record": _record,
     "request": _request,
@@ -169,6 +185,7 @@ CASES = {
     "breakage": _breakage,
     "fault_report": _fault_report,
     "device_step": _device_step,
+    "survey_category": _category,
 }
 
 
