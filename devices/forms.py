@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from devices.models import Device, DeviceEvent, DeviceModel
 from devices.serials import normalize_serial
-from gigaportal.forms import SchoolChoiceField
+from gigaportal.forms import SchoolChoiceField, SubmitTokenMixin
 
 FAULT_CHOICES = [
     (DeviceEvent.Kind.BREAKAGE.value, DeviceEvent.Kind.BREAKAGE.label),
@@ -57,7 +57,7 @@ class FaultFields(BootstrapMixin, forms.Form):
     )
 
 
-class BreakageForm(FaultFields):
+class BreakageForm(SubmitTokenMixin, FaultFields):
     """Staff at a school: the device, what happened, and the spare handed over."""
 
     field_order = ["school", "serial", "kind", "cause", "spare_serial", "note", "date"]
@@ -82,7 +82,7 @@ class BreakageForm(FaultFields):
         self.fields["date"].widget.attrs["max"] = timezone.localdate().isoformat()
 
 
-class FaultReportForm(FaultFields):
+class FaultReportForm(SubmitTokenMixin, FaultFields):
     """A school user's report; staff confirm it and issue the spare. Nothing is chosen
     in advance: a charging fault is a failure, not a breakage, and the school says which."""
 
@@ -137,7 +137,7 @@ class DismissFaultForm(BootstrapMixin, forms.Form):
 STEP_KINDS = [DeviceEvent.Kind.REPAIR, DeviceEvent.Kind.RETIRE, DeviceEvent.Kind.ISSUE]
 
 
-class DeviceStepForm(BootstrapMixin, forms.Form):
+class DeviceStepForm(SubmitTokenMixin, BootstrapMixin, forms.Form):
     """A device's next ledger step from its page. Retiring is final, so it asks for a
     reason and a tick that says the person means it."""
 

@@ -21,6 +21,7 @@ from devices.forms import (
 from devices.models import Device
 from devices.serials import normalize_serial
 from gigaportal import selectors as portal_selectors
+from gigaportal import submits
 from gigaportal.lists import PortalListView
 from gigaportal.params import choice_param, clean_text, int_param, search_param
 from gigaportal.permissions import any_role_required, role_required, staff_required
@@ -88,7 +89,7 @@ def device_detail(request, pk: int):
         {
             "device": device,
             "events": selectors.device_history(user=request.user, device=device),
-            "step_forms": [DeviceStepForm(kind=kind) for kind in steps],
+            "step_forms": [DeviceStepForm(kind=kind, submitter=request.user) for kind in steps],
         },
     )
 
@@ -99,20 +100,27 @@ def device_step(request, pk: int):
     """The device's next ledger step (back from repair, retire, issue to a school),
     confirmed on its page, through the one ledger service."""
     device = selectors.device_get(user=request.user, pk=pk)
-    form = DeviceStepForm(request.POST, kind=request.POST.get("kind"))
+    form = DeviceStepForm(request.POST, kind=request.POST.get("kind"), submitter=request.user)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("devices:detail", pk=device.pk)
     data = form.cleaned_data
     try:
-        event = services.device_step_record(
-            by=request.user,
-            serial=device.serial,
-            kind=data["kind"],
-            date=data["date"],
-            school=data.get("school"),
-            note=data.get("note") or "",
+        event = submits.submit_once(
+            token=form.submit_token,
+            user=request.user,
+            create=lambda: services.device_step_record(
+                by=request.user,
+                serial=device.serial,
+                kind=data["kind"],
+                date=data["date"],
+                school=data.get("school"),
+                note=data.get("note") or "",
+            ),
+            url=reverse("devices:detail", args=[device.pk]),
         )
+    except submits.AlreadySubmitted as exc:
+        return submits.redirect_to_first(request, exc)
     except services.DeviceRuleError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -152,20 +160,27 @@ def breakage_record(request):
         initial["school"] = school_id
     if serial := normalize_serial(clean_text(request.GET.get("serial", ""), limit=40)):
         initial["serial"] = serial
-    form = BreakageForm(request.POST or None, initial=initial)
+    form = BreakageForm(request.POST or None, initial=initial, submitter=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            event = services.device_breakage_record(
-                by=request.user,
-                school=data["school"],
-                serial=data["serial"],
-                kind=data["kind"],
-                cause=data["cause"],
-                spare_serial=data["spare_serial"],
-                note=data["note"],
-                date=data["date"],
+            event = submits.submit_once(
+                token=form.submit_token,
+                user=request.user,
+                create=lambda: services.device_breakage_record(
+                    by=request.user,
+                    school=data["school"],
+                    serial=data["serial"],
+                    kind=data["kind"],
+                    cause=data["cause"],
+                    spare_serial=data["spare_serial"],
+                    note=data["note"],
+                    date=data["date"],
+                ),
+                url=f"{reverse('devices:record')}?school={data['school'].pk}",
             )
+        except submits.AlreadySubmitted as exc:
+            return submits.redirect_to_first(request, exc)
         except services.DeviceRuleError as exc:
             _form_error(form, exc)
         else:
@@ -185,17 +200,24 @@ def breakage_record(request):
 
 @role_required({Role.SCHOOL})
 def fault_report(request):
-    form = FaultReportForm(request.POST or None)
+    form = FaultReportForm(request.POST or None, submitter=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            event = services.device_fault_report(
-                by=request.user,
-                serial=data["serial"],
-                kind=data["kind"],
-                cause=data["cause"],
-                note=data["note"],
+            event = submits.submit_once(
+                token=form.submit_token,
+                user=request.user,
+                create=lambda: services.device_fault_report(
+                    by=request.user,
+                    serial=data["serial"],
+                    kind=data["kind"],
+                    cause=data["cause"],
+                    note=data["note"],
+                ),
+                url=reverse("devices:list"),
             )
+        except submits.AlreadySubmitted as exc:
+            return submits.redirect_to_first(request, exc)
         except services.DeviceRuleError as exc:
             _form_error(form, exc)
         else:

@@ -28,5 +28,10 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "gigaportal.tasks.sweep_import_batches",
         "schedule": crontab(minute="*/2"),
     },
+    # Spent one-time form tokens (gigaportal.submits) past their week.
+    "submit-token-sweep": {
+        "task": "gigaportal.tasks.sweep_submit_tokens",
+        "schedule": crontab(minute=17, hour=3),
+    },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from gigaportal import submits
 from gigaportal.models import School
 
 CHOOSE = _("Choose…")
@@ -40,3 +41,40 @@ class SchoolChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         return f"{obj.code} {obj.name}"
+
+
+SUBMIT_TOKEN_FIELD = "submit_token"
+
+
+class SubmitTokenMixin:
+    """A form that creates something carries a one-time token (gigaportal.submits):
+    issued to `submitter` when the form is shown, checked when it comes back. The view
+    spends it with `submits.submit_once(token=form.submit_token, …)`.
+
+    A token that is not the submitter's, or is stale, is a message on the form, and
+    the form shown again carries a fresh one, so sending it again works."""
+
+    def __init__(self, *args, submitter, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.submitter = submitter
+        self.fields[SUBMIT_TOKEN_FIELD] = forms.CharField(widget=forms.HiddenInput, required=False)
+        if not self.is_bound:
+            self.initial[SUBMIT_TOKEN_FIELD] = submits.token_issue(user=submitter)
+
+    def clean(self):
+        data = super().clean()
+        try:
+            submits.token_check(
+                token=self.cleaned_data.get(SUBMIT_TOKEN_FIELD) or "", user=self.submitter
+            )
+        except submits.SubmitRefused as exc:
+            self.data = self.data.copy()
+            self.data[self.add_prefix(SUBMIT_TOKEN_FIELD)] = submits.token_issue(
+                user=self.submitter
+            )
+            raise ValidationError(exc.message, code="submit_token") from None
+        return data
+
+    @property
+    def submit_token(self) -> str:
+        return self.cleaned_data[SUBMIT_TOKEN_FIELD]

@@ -347,3 +347,34 @@ class ImportBatch(Attributed):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.UNCHANGED, self.Status.FAILED}
+
+
+class SubmitToken(models.Model):
+    """One form submitted once (gigaportal.submits): the token a form page was issued,
+    spent by its first post, and what that post made, so that a double click or a
+    re-sent form finds the first result instead of making a second. The unique index
+    on `token` is what decides when two posts of one token arrive at the same moment."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        verbose_name=_("object type"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    # Where a repeat of the post is sent: the page the first post went to.
+    url = models.CharField(_("address"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("submitted form")
+        verbose_name_plural = _("submitted forms")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.token[:8]}… @ {self.created_at:%Y-%m-%d %H:%M}"

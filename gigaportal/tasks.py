@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from gigaportal import imports, outbox
+from gigaportal import imports, outbox, submits
 from gigaportal.models import Heartbeat
 
 
@@ -32,3 +32,9 @@ def sweep_import_batches() -> int:
     queued, _dead = imports.batches_sweep()
     imports.batches_publish(queued)
     return len(queued)
+
+
+@shared_task
+def sweep_submit_tokens() -> int:
+    """Beat: spent form tokens older than a week forgotten (gigaportal.submits)."""
+    return submits.tokens_sweep()

@@ -3,6 +3,8 @@ staff or school is changed by scheduling it (the school is e-mailed, the change 
 the request's timeline and in the change log); a record is edited by record_update;
 e-mails are sent again through the outbox."""
 
+import contextlib
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext as _
@@ -190,15 +192,17 @@ class SupportRequestAdmin(ChangeLoggedAdmin):
         data = form.cleaned_data
         moved = data["school"].pk != stored.school_id
         if form.scheduling():
-            services.request_schedule(
-                by=request.user,
-                request=stored,
-                staff=list(data["assigned_staff"]),
-                date=data["scheduled_date"],
-                time=data.get("scheduled_time"),
-                note=data.get("note") or "",
-                school=data["school"] if moved else None,
-            )
+            # The same schedule saved a moment ago by someone else: nothing to do.
+            with contextlib.suppress(services.AlreadyScheduled):
+                services.request_schedule(
+                    by=request.user,
+                    request=stored,
+                    staff=list(data["assigned_staff"]),
+                    date=data["scheduled_date"],
+                    time=data.get("scheduled_time"),
+                    note=data.get("note") or "",
+                    school=data["school"] if moved else None,
+                )
         elif moved:
             services.request_move(
                 by=request.user, request=stored, school=data["school"], note=data.get("note") or ""

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gigaportal.forms import CHOOSE, SchoolChoiceField, single_line
+from gigaportal.forms import CHOOSE, SchoolChoiceField, SubmitTokenMixin, single_line
 from gigaportal.models import School
 from support import selectors
 from support.models import Kind, Topic
@@ -81,6 +81,11 @@ class RecordForm(forms.Form):
         )
 
 
+class RecordCreateForm(SubmitTokenMixin, RecordForm):
+    """A new record: the same fields, sent once (gigaportal.submits); an edit needs no
+    token, since saving the same edit twice leaves the record as it is."""
+
+
 def record_initial(*, user, request=None) -> dict:
     now = timezone.localtime()
     initial = {
@@ -103,7 +108,7 @@ def record_initial(*, user, request=None) -> dict:
     return initial
 
 
-class RequestForm(forms.Form):
+class RequestForm(SubmitTokenMixin, forms.Form):
     school = SchoolChoiceField(label=_("school"))
     kind = forms.ChoiceField(
         label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT, widget=forms.RadioSelect
@@ -135,7 +140,7 @@ class RequestForm(forms.Form):
     )
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, submitter=user, **kwargs)
         if user.school_id:
             # A school user asks for their own school only; the field is not offered,
             # so a forged value cannot reach another school.
@@ -149,7 +154,7 @@ class RequestForm(forms.Form):
         ]
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(SubmitTokenMixin, forms.Form):
     staff = StaffChoiceField(
         label=_("assigned staff"),
         queryset=selectors.staff_list(),
@@ -175,7 +180,7 @@ class CancelForm(forms.Form):
     )
 
 
-class CommentForm(forms.Form):
+class CommentForm(SubmitTokenMixin, forms.Form):
     text = forms.CharField(
         label=_("comment"),
         max_length=2000,
@@ -184,7 +189,7 @@ class CommentForm(forms.Form):
     )
 
 
-class CampaignForm(forms.Form):
+class CampaignForm(SubmitTokenMixin, forms.Form):
     name = forms.CharField(label=_("name"), max_length=200, validators=[single_line])
     start = forms.DateField(label=_("first day"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("last day"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 
 from gigaportal import selectors as portal_selectors
+from gigaportal import submits
 from gigaportal.calendar import WEEKDAYS, Month
 from gigaportal.dates import language
 from gigaportal.lists import PortalListView
@@ -104,12 +105,21 @@ def record_create(request):
             return redirect("support:record_create")
     visits = selectors.visits_of_the_day(user=user, day=today)
     suggested = list({v.school_id: v.school for v in visits}.values())
-    form_kwargs = {"suggested_schools": suggested}
+    form_kwargs = {"suggested_schools": suggested, "submitter": user}
     if request.method == "POST":
-        form = forms.RecordForm(request.POST, **form_kwargs)
+        form = forms.RecordCreateForm(request.POST, **form_kwargs)
         if form.is_valid():
             try:
-                record = services.record_create(by=user, data=form.to_input(), request=answering)
+                record = submits.submit_once(
+                    token=form.submit_token,
+                    user=user,
+                    create=lambda: services.record_create(
+                        by=user, data=form.to_input(), request=answering
+                    ),
+                    url=lambda record: reverse("support:record_detail", args=[record.pk]),
+                )
+            except submits.AlreadySubmitted as exc:
+                return submits.redirect_to_first(request, exc)
             except services.SupportError as exc:
                 _refused(form, exc)
             else:
@@ -118,7 +128,7 @@ def record_create(request):
                 )
                 return redirect("support:record_detail", pk=record.pk)
     else:
-        form = forms.RecordForm(
+        form = forms.RecordCreateForm(
             initial=forms.record_initial(user=user, request=answering), **form_kwargs
         )
     return render(
@@ -223,6 +233,10 @@ class SupportRequestListView(PortalListView):
         )
 
 
+def _request_url(support_request) -> str:
+    return reverse("support:request_detail", args=[support_request.pk])
+
+
 @role_required(SCHOOL_OR_LEADER)
 @rate_limited("support_request")
 def request_create(request):
@@ -232,14 +246,21 @@ def request_create(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                support_request = services.request_create(
-                    by=user,
-                    school=user.school if user.school_id else data["school"],
-                    kind=data["kind"],
-                    topic=data["topic"],
-                    preferred_dates=form.preferred_dates(),
-                    details=data["details"],
+                support_request = submits.submit_once(
+                    token=form.submit_token,
+                    user=user,
+                    create=lambda: services.request_create(
+                        by=user,
+                        school=user.school if user.school_id else data["school"],
+                        kind=data["kind"],
+                        topic=data["topic"],
+                        preferred_dates=form.preferred_dates(),
+                        details=data["details"],
+                    ),
+                    url=_request_url,
                 )
+            except submits.AlreadySubmitted as exc:
+                return submits.redirect_to_first(request, exc)
             except services.SupportError as exc:
                 _refused(form, exc)
             else:
@@ -260,11 +281,12 @@ class SupportRequestDetailView(AnyRoleMixin, View):
         support_request = selectors.request_get(user=request.user, pk=pk)
         actions = services.request_allowed_actions(request=support_request, user=request.user)
         schedule_form = forms.ScheduleForm(
+            submitter=request.user,
             initial={
                 "date": support_request.scheduled_date or support_request.preferred_date_1,
                 "time": support_request.scheduled_time,
                 "staff": [u.pk for u in support_request.assigned_staff.all()],
-            }
+            },
         )
         return render(
             request,
@@ -275,7 +297,7 @@ class SupportRequestDetailView(AnyRoleMixin, View):
                 "may_complete": Action.COMPLETE in actions,
                 "may_cancel": Action.CANCEL in actions,
                 "schedule_form": schedule_form,
-                "comment_form": forms.CommentForm(),
+                "comment_form": forms.CommentForm(submitter=request.user),
             },
         )
 
@@ -284,7 +306,7 @@ class SupportRequestDetailView(AnyRoleMixin, View):
 @role_required(LEADER_ROLES)
 def request_schedule(request, pk):
     support_request = selectors.request_get(user=request.user, pk=pk)
-    form = forms.ScheduleForm(request.POST)
+    form = forms.ScheduleForm(request.POST, submitter=request.user)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -292,14 +314,23 @@ def request_schedule(request, pk):
         return redirect("support:request_detail", pk=pk)
     data = form.cleaned_data
     try:
-        services.request_schedule(
-            by=request.user,
-            request=support_request,
-            staff=list(data["staff"]),
-            date=data["date"],
-            time=data["time"],
-            note=data["note"],
+        submits.submit_once(
+            token=form.submit_token,
+            user=request.user,
+            create=lambda: services.request_schedule(
+                by=request.user,
+                request=support_request,
+                staff=list(data["staff"]),
+                date=data["date"],
+                time=data["time"],
+                note=data["note"],
+            ),
+            url=_request_url,
         )
+    except submits.AlreadySubmitted as exc:
+        return submits.redirect_to_first(request, exc)
+    except services.AlreadyScheduled as exc:
+        messages.info(request, str(exc))
     except services.SupportError as exc:
         messages.error(request, str(exc))
     else:
@@ -339,14 +370,21 @@ def request_cancel(request, pk):
 def request_comment(request, pk):
     """A note on the request's timeline, from the school or the center."""
     support_request = selectors.request_get(user=request.user, pk=pk)
-    form = forms.CommentForm(request.POST)
+    form = forms.CommentForm(request.POST, submitter=request.user)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     else:
         try:
-            services.request_comment(
-                by=request.user, request=support_request, text=form.cleaned_data["text"]
+            submits.submit_once(
+                token=form.submit_token,
+                user=request.user,
+                create=lambda: services.request_comment(
+                    by=request.user, request=support_request, text=form.cleaned_data["text"]
+                ),
+                url=_request_url(support_request),
             )
+        except submits.AlreadySubmitted as exc:
+            return submits.redirect_to_first(request, exc)
         except services.SupportError as exc:
             messages.error(request, str(exc))
         else:
@@ -369,29 +407,36 @@ class CampaignListView(StaffRequiredMixin, ListView):
 @role_required(LEADER_ROLES)
 def campaign_create(request):
     if request.method == "POST":
-        form = forms.CampaignForm(request.POST)
+        form = forms.CampaignForm(request.POST, submitter=request.user)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                campaign = services.campaign_create(
-                    by=request.user,
-                    name=data["name"],
-                    start=data["start"],
-                    end=data["end"],
-                    kind=data["kind"],
-                    topic=data["topic"],
-                    schools=list(data["schools"]),
-                    staff=list(data["staff"]),
-                    details=data["details"],
-                    visits_per_staff_per_day=data["visits_per_staff_per_day"],
+                campaign = submits.submit_once(
+                    token=form.submit_token,
+                    user=request.user,
+                    create=lambda: services.campaign_create(
+                        by=request.user,
+                        name=data["name"],
+                        start=data["start"],
+                        end=data["end"],
+                        kind=data["kind"],
+                        topic=data["topic"],
+                        schools=list(data["schools"]),
+                        staff=list(data["staff"]),
+                        details=data["details"],
+                        visits_per_staff_per_day=data["visits_per_staff_per_day"],
+                    ),
+                    url=lambda campaign: reverse("support:campaign_detail", args=[campaign.pk]),
                 )
+            except submits.AlreadySubmitted as exc:
+                return submits.redirect_to_first(request, exc)
             except services.SupportError as exc:
                 _refused(form, exc)
             else:
                 messages.success(request, _("The campaign's visits are scheduled."))
                 return redirect("support:campaign_detail", pk=campaign.pk)
     else:
-        form = forms.CampaignForm()
+        form = forms.CampaignForm(submitter=request.user)
     return render(
         request,
         "support/campaign_form.html",

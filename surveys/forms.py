@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from gigaportal.forms import SubmitTokenMixin
 from surveys.models import Kind, Option, Polarity, Survey
 from surveys.services.imports import RESERVED_SLUGS, SLUG
 
@@ -175,3 +176,7 @@ class CategoryForm(forms.Form):
     order = forms.IntegerField(
         label=gettext_lazy("order"), min_value=0, max_value=100_000, required=False
     )
+
+
+class CategoryAddForm(SubmitTokenMixin, CategoryForm):
+    """A new category, sent once (gigaportal.submits); editing one needs no token."""

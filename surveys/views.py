@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gigaportal import imports
+from gigaportal import imports, submits
 from gigaportal.models import ImportBatch
 from gigaportal.params import int_param
 from gigaportal.permissions import any_role_required, role_required
@@ -29,7 +29,14 @@ from gigaportal.roles import LEADER_ROLES
 from gigaportal.tabular import TabularError
 from gigaportal.views.imports import SYNC_IMPORT_BYTES
 from surveys import recognize, selectors, services
-from surveys.forms import CategoryForm, GroupForm, QuestionForm, SurveyForm, SurveyImportForm
+from surveys.forms import (
+    CategoryAddForm,
+    CategoryForm,
+    GroupForm,
+    QuestionForm,
+    SurveyForm,
+    SurveyImportForm,
+)
 from surveys.models import Answer, Kind, Option, RespondentGroup, Response, TextAnswer
 from surveys.reports import text_param
 
@@ -394,15 +401,22 @@ def _free_text_question(request, slug, pk):
 @leader_required
 def codebook(request, slug, pk):
     survey, question = _free_text_question(request, slug, pk)
-    form = CategoryForm(request.POST or None)
+    form = CategoryAddForm(request.POST or None, submitter=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.codebook_add(
-                by=request.user,
-                question=question,
-                text=form.cleaned_data["text"],
-                keywords=form.cleaned_data["keywords"],
+            submits.submit_once(
+                token=form.submit_token,
+                user=request.user,
+                create=lambda: services.codebook_add(
+                    by=request.user,
+                    question=question,
+                    text=form.cleaned_data["text"],
+                    keywords=form.cleaned_data["keywords"],
+                ),
+                url=reverse("surveys:codebook", args=[survey.slug, question.pk]),
             )
+        except submits.AlreadySubmitted as exc:
+            return submits.redirect_to_first(request, exc)
         except services.SurveyError as exc:
             _refused(form, exc)
         else:

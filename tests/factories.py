@@ -42,3 +42,11 @@ def make_user(
     user.set_password(PASSWORD)
     user.save()
     return user
+
+
+def submit_token(user) -> str:
+    """The one-time token a creating form's page gives `user` (gigaportal.submits), for
+    a test that posts the form without showing it first."""
+    from gigaportal.submits import token_issue
+
+    return token_issue(user=user)

@@ -29,6 +29,7 @@ from support.services.records import (
     record_update,
 )
 from support.services.requests import (
+    AlreadyScheduled,
     request_cancel,
     request_comment,
     request_create,
@@ -37,6 +38,7 @@ from support.services.requests import (
 )
 
 __all__ = [
+    "AlreadyScheduled",
     "IMPORT_COLUMNS",
     "KIND_WORDS",
     "RECORD_FIELDS",

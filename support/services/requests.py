@@ -70,6 +70,30 @@ def request_create(
     return request
 
 
+class AlreadyScheduled(SupportError):
+    """The request is already scheduled for this date, time and staff (a double click,
+    a second tab, two leaders at once): nothing changes and the school is not e-mailed
+    again."""
+
+    def __init__(self, request: SupportRequest) -> None:
+        self.request = request
+        super().__init__(
+            _(
+                "This visit is already scheduled for that date and staff; the school was not e-mailed again."
+            )
+        )
+
+
+def _same_schedule(request: SupportRequest, *, staff, date, time, school) -> bool:
+    return (
+        request.status == Status.SCHEDULED
+        and request.scheduled_date == date
+        and request.scheduled_time == time
+        and (school is None or school.pk == request.school_id)
+        and set(request.assigned_staff.values_list("pk", flat=True)) == {u.pk for u in staff}
+    )
+
+
 def request_schedule(
     *,
     by,
@@ -84,7 +108,9 @@ def request_schedule(
     by e-mail. Django admin comes here too, also to move a request entered for the
     wrong school (`school`).
 
-    1. Check the move (requested or scheduled → scheduled, leader only) and the staff.
+    1. Check the move (requested or scheduled → scheduled, leader only) and the staff,
+       under the request's row lock; the same schedule again is AlreadyScheduled, so
+       two posts of it (even at once) make one event and one e-mail.
     2. Save the assignment, log it on the request's timeline and in the change log.
     3. Queue the school's e-mail in the outbox; it is published on commit.
     """
@@ -92,6 +118,8 @@ def request_schedule(
     with transaction.atomic():
         request = locked(request)
         new_status = move(request, rules.Action.SCHEDULE, by)
+        if _same_schedule(request, staff=staff, date=date, time=time, school=school):
+            raise AlreadyScheduled(request)
         before = changelog.values(request, SCHEDULE_FIELDS)
         previous = request.status
         request.status = new_status

@@ -18,6 +18,7 @@ from devices import services
 from devices.models import Device, DeviceEvent, DevicesSettings
 from gigaportal.models import ImportBatch, ObjectChange
 from tests.devices.factories import make_device, make_device_model, make_spares
+from tests.factories import submit_token
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +75,7 @@ def test_a_breakage_with_a_spare_recorded_on_the_phone_form_is_one_issue_entry(
         response = client.post(
             reverse("devices:record"),
             {
+                "submit_token": submit_token(support_staff),
                 "school": school_a.pk,
                 "serial": device.serial,
                 "kind": "breakage",
@@ -105,13 +107,19 @@ def test_a_breakage_without_a_spare_is_one_create_entry_and_a_refused_one_none(
     client.force_login(support_staff)
     form = {"school": school_a.pk, "serial": device.serial, "kind": "failure", "cause": "charging"}
     with entries() as watch:
-        client.post(reverse("devices:record"), form | {"date": "2022-05-10"})
+        client.post(
+            reverse("devices:record"),
+            form | {"date": "2022-05-10", "submit_token": submit_token(support_staff)},
+        )
     entry = the_one(watch)
     assert (entry.action, entry.by) == (Action.CREATE, support_staff)
     assert entry.changes["kind"] == [None, "failure"] and "spare" not in entry.changes
     # Again: the device is in repair now, so the service refuses and nothing is logged.
     with entries() as watch:
-        response = client.post(reverse("devices:record"), form | {"date": "2022-05-11"})
+        response = client.post(
+            reverse("devices:record"),
+            form | {"date": "2022-05-11", "submit_token": submit_token(support_staff)},
+        )
     assert response.status_code == 400
     assert watch() == []
 
@@ -127,7 +135,12 @@ def test_a_schools_report_its_confirmation_and_a_dismissal_are_one_entry_each(
     with entries() as watch:
         client.post(
             reverse("devices:report_fault"),
-            {"serial": device.serial, "kind": "breakage", "cause": "water"},
+            {
+                "serial": device.serial,
+                "kind": "breakage",
+                "cause": "water",
+                "submit_token": submit_token(school_a_user),
+            },
         )
     report = DeviceEvent.objects.get(device=device)
     entry = the_one(watch)

@@ -16,6 +16,7 @@ from gigaportal.calendar import Month
 from gigaportal.scope import COMMAND_LINE
 from gigaportal.tabular import TabularError
 from tests.devices.factories import make_device, make_device_model
+from tests.factories import submit_token
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +66,7 @@ def test_the_phone_form_refuses_a_future_date_on_the_date_field_in_japanese(
     response = client.post(
         reverse("devices:record"),
         {
+            "submit_token": submit_token(support_staff),
             "school": school_a.pk,
             "serial": "D9",
             "kind": "breakage",

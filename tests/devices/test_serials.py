@@ -13,6 +13,7 @@ from devices import services
 from devices.models import Device, DeviceEvent
 from devices.serials import normalize_serial
 from tests.devices.factories import make_device, make_device_model
+from tests.factories import submit_token
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def test_a_serial_imported_in_lower_case_can_be_recorded_from_the_phone_form(
     response = client.post(
         reverse("devices:record"),
         {"school": school_a.pk, "serial": "dmpx001", "kind": "breakage", "cause": "dropped"}
-        | {"date": "2022-05-01"},
+        | {"date": "2022-05-01", "submit_token": submit_token(support_staff)},
     )
     assert response.status_code == 302
     assert Device.objects.get(serial="DMPX001").status == Device.Status.IN_REPAIR

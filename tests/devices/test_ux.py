@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from devices import services
 from devices.models import Device, DeviceEvent
-from gigaportal.models import ObjectChange
+from gigaportal.models import ObjectChange, User
 from tests.devices.factories import make_device, make_device_model, make_spares
+from tests.factories import submit_token
 
 pytestmark = pytest.mark.django_db
 
@@ -345,9 +346,11 @@ def test_a_retired_device_and_a_school_user_are_offered_no_step(
 
 
 def step(client, device, **data):
+    """Posts one of the device page's step forms, with the token the page gives."""
+    user = User.objects.get(pk=client.session["_auth_user_id"])
     return client.post(
         reverse("devices:step", args=[device.pk]),
-        {"date": timezone.localdate().isoformat(), **data},
+        {"date": timezone.localdate().isoformat(), "submit_token": submit_token(user), **data},
         follow=True,
     )
 
@@ -469,7 +472,12 @@ def test_a_fault_report_without_a_kind_is_refused(client, school_a, school_a_use
     assert response.status_code == 400 and not DeviceEvent.objects.exists()
     client.post(
         reverse("devices:report_fault"),
-        {"serial": device.serial, "kind": "failure", "cause": "charging"},
+        {
+            "serial": device.serial,
+            "kind": "failure",
+            "cause": "charging",
+            "submit_token": submit_token(school_a_user),
+        },
     )
     assert DeviceEvent.objects.get().kind == DeviceEvent.Kind.FAILURE
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from devices import services
 from devices.models import Device, DeviceEvent
 from tests.devices.factories import make_device, make_device_model, make_spares
+from tests.factories import submit_token
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,7 @@ def test_staff_record_a_breakage_with_a_spare(client, support_staff, school_a):
     response = client.post(
         reverse("devices:record"),
         {
+            "submit_token": submit_token(support_staff),
             "school": school_a.pk,
             "serial": device.serial.lower(),  # typed on a phone
             "kind": "breakage",
@@ -86,6 +88,7 @@ def test_the_form_refuses_a_spare_already_issued_with_a_message(client, support_
     response = client.post(
         reverse("devices:record"),
         {
+            "submit_token": submit_token(support_staff),
             "school": school_a.pk,
             "serial": second.serial,
             "kind": "breakage",
@@ -107,7 +110,12 @@ def test_a_school_user_cannot_report_a_fault_on_another_schools_device(
     client.force_login(school_a_user)
     response = client.post(
         reverse("devices:report_fault"),
-        {"serial": theirs.serial, "kind": "breakage", "cause": "dropped"},
+        {
+            "serial": theirs.serial,
+            "kind": "breakage",
+            "cause": "dropped",
+            "submit_token": submit_token(school_a_user),
+        },
     )
     assert response.status_code == 400
     assert not DeviceEvent.objects.exists()
@@ -119,7 +127,12 @@ def test_a_school_report_is_confirmed_by_staff(client, school_a, school_a_user, 
     client.force_login(school_a_user)
     client.post(
         reverse("devices:report_fault"),
-        {"serial": device.serial, "kind": "failure", "cause": "charging"},
+        {
+            "serial": device.serial,
+            "kind": "failure",
+            "cause": "charging",
+            "submit_token": submit_token(school_a_user),
+        },
     )
     report = DeviceEvent.objects.get(confirmed=False)
     client.force_login(support_staff)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from gigaportal.middleware import IdleSessionTimeoutMiddleware
 from support.models import SupportRequest
+from tests.factories import submit_token
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,12 @@ def test_an_idle_session_ends_with_a_japanese_message(request, client, user_name
 def test_a_request_text_longer_than_4000_characters_is_refused(client, school_a_user):
     client.force_login(school_a_user)
     day = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
-    data = {"kind": "visit", "preferred_date_1": day, "details": "あ" * 4001}
+    data = {
+        "kind": "visit",
+        "preferred_date_1": day,
+        "details": "あ" * 4001,
+        "submit_token": submit_token(school_a_user),
+    }
     response = client.post(reverse("support:request_create"), data)
     assert response.status_code == 400
     page = response.content.decode()
@@ -107,14 +113,23 @@ def test_requests_past_the_rate_limit_are_refused_in_japanese(client, school_a_u
     client.force_login(school_a_user)
     day = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
     data = {"kind": "visit", "preferred_date_1": day, "details": "電子黒板"}
-    statuses = [client.post(reverse("support:request_create"), data).status_code for _ in range(5)]
+    # Five different requests, each from its own page (a token each).
+    statuses = [
+        client.post(
+            reverse("support:request_create"), {**data, "submit_token": submit_token(school_a_user)}
+        ).status_code
+        for _ in range(5)
+    ]
     assert statuses == [302, 302, 302, 429, 429]
     assert SupportRequest.objects.count() == 3
-    refused = client.post(reverse("support:request_create"), data)
+    refused = client.post(
+        reverse("support:request_create"), {**data, "submit_token": submit_token(school_a_user)}
+    )
     assert "短い時間に何度も送信" in refused.content.decode()
     # The limit is per person: the leader still asks for the school.
     client.force_login(leader)
     data["school"] = school_a_user.school_id
+    data["submit_token"] = submit_token(leader)
     assert client.post(reverse("support:request_create"), data).status_code == 302
 
 

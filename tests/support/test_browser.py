@@ -1,6 +1,9 @@
 """The request flow and phone logging in real Chromium."""
 
+import re
+
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from support.models import Status, SupportRecord, SupportRequest
@@ -100,3 +103,35 @@ def test_staff_log_a_visit_from_a_phone_with_today_and_their_name_prefilled(
     assert (record.school, record.kind, record.date) == (school_a, "visit", timezone.localdate())
     assert list(record.staff.all()) == [support_staff]
     assert [t.code for t in record.topics.all()] == ["lessons"]
+
+
+@pytest.mark.browser
+def test_a_second_click_on_send_while_the_first_is_on_its_way_makes_one_request(
+    page, require_postgres, school_a_user
+):
+    """Issue 13: a school clicking 送信 again while the portal is slow sent two
+    requests. The portal is held slow here for certain: the test locks the token
+    table, so both posts reach the server and wait there; once it lets go, one
+    request is made and the browser shows it."""
+    ensure_topics()
+    browser_login(page, "school_a_user")
+    page.goto("/support/requests/new/")
+    page.get_by_label("訪問支援").check()
+    page.locator("[name=preferred_date_1]").fill(timezone.localdate().isoformat())
+    page.locator("[name=details]").fill("電子黒板が映りません。")
+    # Raw mouse clicks, as a person's: Playwright's own click would wait for the first
+    # post's page before clicking again.
+    box = page.get_by_test_id("send-request").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    is_post = lambda r: r.method == "POST" and r.url.endswith("/support/requests/new/")  # noqa: E731
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE gigaportal_submittoken IN EXCLUSIVE MODE")
+        for _ in range(2):
+            with page.expect_request(is_post):
+                page.mouse.click(x, y)
+    page.wait_for_url(re.compile(r".*/support/requests/\d+/$"))
+    request = SupportRequest.objects.get()
+    assert page.url.endswith(f"/support/requests/{request.pk}/")
+    assert page.get_by_test_id("request-status").inner_text() == "依頼受付"
+    assert request.details == "電子黒板が映りません。"

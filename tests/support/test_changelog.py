@@ -28,7 +28,7 @@ from support.models import (
     SupportRequest,
 )
 from support.services import RecordInput, SupportError
-from tests.factories import make_school, make_user
+from tests.factories import make_school, make_user, submit_token
 from tests.support.factories import make_record, make_request, topic
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +155,7 @@ def test_logging_a_visit_is_one_entry_plus_one_for_the_request_it_closes(
     response = client.post(
         reverse("support:record_create"),
         {
+            "submit_token": submit_token(support_staff),
             "request": request.pk,
             "school": school_a.pk,
             "kind": "visit",
@@ -226,6 +227,7 @@ def test_a_school_asking_for_a_visit_is_one_entry_by_the_school_user(
     response = client.post(
         reverse("support:request_create"),
         {
+            "submit_token": submit_token(school_a_user),
             "kind": "visit",
             "topic": topic("classroom").pk,
             "preferred_date_1": day.isoformat(),
@@ -253,7 +255,13 @@ def test_the_leader_scheduling_a_request_is_one_entry_with_the_date_and_staff(
     start = mark()
     response = client.post(
         reverse("support:request_schedule", args=[request.pk]),
-        {"staff": [support_staff.pk], "date": "2030-06-03", "time": "10:30", "note": "午前中"},
+        {
+            "submit_token": submit_token(leader),
+            "staff": [support_staff.pk],
+            "date": "2030-06-03",
+            "time": "10:30",
+            "note": "午前中",
+        },
     )
     assert response.status_code == 302
     request.refresh_from_db()
@@ -306,6 +314,7 @@ def test_a_campaign_is_one_entry_for_the_campaign_and_one_per_school_visit(
     response = client.post(
         reverse("support:campaign_create"),
         {
+            "submit_token": submit_token(leader),
             "name": "iPadOS更新",
             "start": "2030-08-01",
             "end": "2030-08-09",

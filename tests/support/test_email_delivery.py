@@ -19,6 +19,7 @@ from gigaportal.outbox import State
 from gigaportal.tasks import sweep_outboxes
 from support import services
 from support.models import RequestEmail
+from tests.factories import submit_token
 from tests.support.factories import make_request
 
 pytestmark = pytest.mark.django_db
@@ -194,7 +195,11 @@ def test_without_a_broker_a_refusing_mail_server_does_not_break_the_schedule_pag
         started = timezone.now()
         response = client.post(
             reverse("support:request_schedule", args=[request.pk]),
-            {"staff": [support_staff.pk], "date": "2030-06-03"},
+            {
+                "staff": [support_staff.pk],
+                "date": "2030-06-03",
+                "submit_token": submit_token(leader),
+            },
         )
     finally:
         app.conf.task_always_eager = saved

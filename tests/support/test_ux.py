@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from gigaportal.models import ObjectChange
 from support.models import Kind, RequestComment, RequestEvent, Status, SupportRequest
-from tests.factories import make_user
+from tests.factories import make_user, submit_token
 from tests.support.factories import make_record, make_request
 
 pytestmark = pytest.mark.django_db
@@ -300,7 +300,7 @@ def test_a_school_user_comments_on_their_own_request(client, school_a, school_a_
     client.force_login(school_a_user)
     response = client.post(
         reverse("support:request_comment", args=[request.pk]),
-        {"text": "3時間目の理科室でお願いします。"},
+        {"text": "3時間目の理科室でお願いします。", "submit_token": submit_token(school_a_user)},
         follow=True,
     )
     assert response.redirect_chain == [(reverse("support:request_detail", args=[request.pk]), 302)]
@@ -321,7 +321,9 @@ def test_an_empty_comment_is_refused_with_a_japanese_message(client, school_a, s
     client.force_login(school_a_user)
     for text in ("", "   \n  "):
         response = client.post(
-            reverse("support:request_comment", args=[request.pk]), {"text": text}, follow=True
+            reverse("support:request_comment", args=[request.pk]),
+            {"text": text, "submit_token": submit_token(school_a_user)},
+            follow=True,
         )
         assert not RequestComment.objects.exists() and not comment_changes().exists()
         assert "コメントを入力してください。" in messages_of(response)

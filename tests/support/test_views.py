@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from support.models import Kind, Status, SupportRecord, SupportRequest
-from tests.factories import make_school, make_user
+from tests.factories import make_school, make_user, submit_token
 from tests.support.factories import make_record, make_request, topic
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +53,8 @@ def test_logging_from_a_visit_closes_it(client, support_staff, school_a, school_
     response = client.post(
         reverse("support:record_create"),
         {
+            # The token the page gave (gigaportal.submits).
+            "submit_token": initial["submit_token"],
             "request": request.pk,
             "school": school_a.pk,
             "kind": "visit",
@@ -108,7 +110,13 @@ def test_a_school_user_asks_only_for_their_own_school(client, school_a_user, sch
     day = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
     response = client.post(
         reverse("support:request_create"),
-        {"school": school_b.pk, "kind": "visit", "preferred_date_1": day, "details": "x"},
+        {
+            "submit_token": submit_token(school_a_user),
+            "school": school_b.pk,
+            "kind": "visit",
+            "preferred_date_1": day,
+            "details": "x",
+        },
     )
     assert response.status_code == 302
     request = SupportRequest.objects.get()
@@ -208,6 +216,7 @@ def test_a_campaign_period_past_a_year_is_refused_in_japanese(
     response = client.post(
         reverse("support:campaign_create"),
         {
+            "submit_token": submit_token(leader),
             "name": "iPadOS更新",
             "start": "2022-08-01",
             "end": end,
