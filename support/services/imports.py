@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gigaportal import imports
+from gigaportal.bulk import insert_rows
 from gigaportal.imports import ImportResult, unknown_school
 from gigaportal.models import School, User
 from gigaportal.roles import CENTER_STAFF_ROLES, STAFF_ROLES
@@ -211,24 +212,28 @@ def _report_rows_already_kept(chunk, kept_until: int) -> None:
 
 
 def _write_import(chunk) -> list[SupportRecord]:
+    """The chunk's records in bulk (their ids come back), then their staff and topic
+    links through the shared bulk writer (COPY on PostgreSQL)."""
     records = SupportRecord.objects.bulk_create([c[0] for c in chunk], batch_size=1000)
-    StaffLink = SupportRecord.staff.through
-    TopicLink = SupportRecord.topics.through
-    StaffLink.objects.bulk_create(
-        [
-            StaffLink(supportrecord_id=record.pk, user_id=user_id)
+    insert_rows(
+        SupportRecord.staff.through,
+        ["supportrecord", "user"],
+        (
+            (record.pk, user_id)
             for record, (_r, staff_ids, _t, _row) in zip(records, chunk, strict=True)
             for user_id in staff_ids
-        ],
-        batch_size=2000,
+        ),
+        integers=True,
     )
-    TopicLink.objects.bulk_create(
-        [
-            TopicLink(supportrecord_id=record.pk, topic_id=topic_id)
+    insert_rows(
+        SupportRecord.topics.through,
+        ["supportrecord", "topic"],
+        (
+            (record.pk, topic_id)
             for record, (_r, _s, topic_ids, _row) in zip(records, chunk, strict=True)
             for topic_id in dict.fromkeys(topic_ids)
-        ],
-        batch_size=2000,
+        ),
+        integers=True,
     )
     return records
 
