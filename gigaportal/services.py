@@ -80,13 +80,14 @@ def school_import(*, file: IO[bytes], by=None, options=None, progress=None) -> I
         check_duplicate = duplicate_checker(reader, "school_code")
         with_principal = reader.has_column("principal_name")
         fields = ["name", "kind", "email"] + (["principal_name"] if with_principal else [])
+        parse_kind = parse_choice(SCHOOL_KIND_WORDS)
         created = updated = 0
         chunk: dict[str, dict] = {}
         for row in reader:
             code = row.require("school_code")
             check_duplicate(row, code)
             name = row.require("name")
-            kind = row.parse("kind", parse_choice(SCHOOL_KIND_WORDS))
+            kind = row.parse("kind", parse_kind)
             email = row.parse("email", parse_email, required=False)
             email = email or ""
             values = {"name": name, "kind": kind, "email": email}
