@@ -156,8 +156,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Imports (gigaportal/imports.py). An upload up to IMPORT_INLINE_MAX_BYTES is imported
 # while the browser waits; a larger one is stored and imported by a worker, the browser
-# following its progress page. The default keeps the slowest importer (the support log)
-# under about a second on a small machine (benchmarks/import_memory.py measures it).
+# following its progress page. At the default the slowest importer (the support log)
+# takes 1–2 s on a loaded 2-core machine (benchmarks/import_memory.py --sizes 0.25).
 IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", 256 * 1024, minimum=0)
 # The largest file each kind of import accepts, in MB (IMPORT_MAX_MB_<KIND> overrides
 # one: IMPORT_MAX_MB_SUPPORT_LOG=80); a kind not listed has IMPORT_MAX_MB_DEFAULT.
