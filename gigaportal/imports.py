@@ -10,8 +10,12 @@ where `run(*, file, by, options, progress) -> ImportResult` reads the file throu
 shared reader, raises TabularError with row-numbered reasons for a bad one (writing
 nothing then), and may call `progress(rows, bytes_read)` as it goes.
 
-`batch_import(kind=…, file=…, by=…)` (commands, small uploads) and `batch_start(…)`
-then `batch_run(batch_id)` (large uploads, by a worker) all go through `_apply`:
+A browser upload goes through `batch_upload(…)`: a file up to
+settings.IMPORT_INLINE_MAX_BYTES is imported at once (`batch_import`), a larger one is
+stored (`batch_start`) and imported by a worker (`batch_run`), in the uploader's
+language. A file over its kind's limit (`Importer.max_bytes`, settings.IMPORT_MAX_MB)
+is refused by the page's form, and again by the batch (a command's file). Commands call
+`batch_import(kind=…, file=…, by=…)`. Both go through `_apply`:
 
 1. The file's SHA-256 is compared with the batches of its kind already applied: the
    same file twice changes nothing (status "already imported"), everywhere alike; a
@@ -34,7 +38,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -85,6 +89,28 @@ class Importer:
     # What a file goes into, when the kind has several (a survey's respondent group),
     # from the import's options: a repeat is the same file into the same target.
     target: Callable[[Mapping], str] | None = None
+
+    @property
+    def max_bytes(self) -> int:
+        """The largest file this kind accepts (settings.IMPORT_MAX_MB)."""
+        return self.max_mb * 1024 * 1024
+
+    @property
+    def max_mb(self) -> int:
+        return settings.IMPORT_MAX_MB.get(self.kind, settings.IMPORT_MAX_MB_DEFAULT)
+
+    def size_problem(self, size: int) -> str | None:
+        """The page's and the batch's message for a file over this kind's limit."""
+        if size <= self.max_bytes:
+            return None
+        return _(
+            "The file is %(size)s MB; %(title)s accepts files of at most %(limit)s MB. "
+            "Split it into smaller files and import them one after another."
+        ) % {
+            "size": f"{size / (1024 * 1024):,.1f}",
+            "title": self.title,
+            "limit": self.max_mb,
+        }
 
 
 REGISTRY: dict[str, Importer] = {}
@@ -166,7 +192,17 @@ def _new_batch(*, kind: str, name: str, by, options: Mapping | None) -> ImportBa
         via=via,
         request_id=changelog.current().request_id,
         options=dict(options or {}),
+        language=translation.get_language() or settings.LANGUAGE_CODE,
     )
+
+
+def batch_upload(*, kind: str, upload, by, options: Mapping | None = None) -> ImportBatch:
+    """A browser upload: imported now if it is small enough to finish while the browser
+    waits (settings.IMPORT_INLINE_MAX_BYTES), else stored and queued for a worker (its
+    page follows the progress). The web request never holds a worker for long."""
+    if upload.size > settings.IMPORT_INLINE_MAX_BYTES:
+        return batch_start(kind=kind, upload=upload, by=by, options=options)
+    return batch_import(kind=kind, file=upload, by=by, name=upload.name, options=options)
 
 
 def batch_import(
@@ -179,7 +215,21 @@ def batch_import(
     batch.status = ImportBatch.Status.RUNNING
     batch.started_at = timezone.now()
     batch.save()
+    if _refused_for_size(batch):
+        return batch
     return _apply(batch, file, by)
+
+
+def _refused_for_size(batch: ImportBatch) -> bool:
+    """A file over its kind's limit (a command's, or one that bypassed the page's form)
+    fails its batch at once, before a row is read."""
+    problem = importer(batch.kind).size_problem(batch.size)
+    if problem is None:
+        return False
+    if batch.file:
+        batch.file.delete(save=False)
+    _finish(batch, ImportBatch.Status.FAILED, errors=[problem])
+    return True
 
 
 def batch_start(*, kind: str, upload, by, options: Mapping | None = None) -> ImportBatch:
@@ -206,7 +256,11 @@ def batch_run(*, batch_id: int) -> str:
         return "skipped"
     batch = ImportBatch.objects.select_related("by").get(pk=batch_id)
     by = batch.by or _operator_of(batch)
-    with changelog.context(via=batch.via, request_id=batch.request_id):
+    # Row messages in the uploader's language, whichever the worker runs in.
+    with (
+        translation.override(batch.language or settings.LANGUAGE_CODE),
+        changelog.context(via=batch.via, request_id=batch.request_id),
+    ):
         try:
             binary = batch.file.open("rb")
         except Exception:
@@ -214,8 +268,10 @@ def batch_run(*, batch_id: int) -> str:
             _finish(batch, ImportBatch.Status.FAILED, errors=[str(UNEXPECTED)], file="")
             return batch.status
         with binary:
-            batch.sha256, _size = file_digest(binary)
-            ImportBatch.objects.filter(pk=batch.pk).update(sha256=batch.sha256)
+            batch.sha256, batch.size = file_digest(binary)
+            ImportBatch.objects.filter(pk=batch.pk).update(sha256=batch.sha256, size=batch.size)
+            if _refused_for_size(batch):
+                return batch.status
             batch = _apply(batch, binary, by)
     return batch.status
 

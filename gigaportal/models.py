@@ -310,6 +310,8 @@ class ImportBatch(Attributed):
     # A browser upload waiting for (or read by) a worker; deleted when the batch ends.
     file = models.FileField(_("file"), upload_to="imports/", blank=True)
     options = models.JSONField(_("options"), default=dict, blank=True)
+    # The uploader's language: a worker writes the row messages in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )

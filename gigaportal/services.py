@@ -1,6 +1,6 @@
-"""Writes for schools and users. Each import reads the whole file first and writes
-nothing unless every row is good, in one transaction; it runs as an import batch
-(gigaportal.imports), which records it in the change log."""
+"""Writes for schools and users. Each import writes nothing unless every row is good,
+in one transaction (schools are streamed and written in chunks inside it); it runs as
+an import batch (gigaportal.imports), which records it in the change log."""
 
 from __future__ import annotations
 
@@ -63,47 +63,67 @@ SCHOOL_KIND_WORDS = {
 }
 
 
+SCHOOL_CHUNK_ROWS = 5_000
+
+
 def school_import(*, file: IO[bytes], by=None, options=None, progress=None) -> ImportResult:
     """Creates or updates schools by code.
 
-    1. Read and check every row (codes unique in the file, kinds known, e-mails valid).
-    2. Refuse the whole file if any row is bad.
-    3. Write creates and updates in bulk, in one transaction.
+    1. Read and check each row (codes unique in the file, kinds known, e-mails valid).
+    2. Write creates and updates in bulk, a chunk of rows at a time, in one
+       transaction, as long as no row so far was wrong: memory does not grow with the
+       file.
+    3. Refuse the whole file if any row is bad: the transaction rolls back.
     """
-    reader = TableReader(file, SCHOOL_COLUMNS)
-    check_duplicate = duplicate_checker(reader, "school_code")
-    with_principal = reader.has_column("principal_name")
-    parsed: dict[str, dict] = {}
-    for row in reader:
-        code = row.require("school_code")
-        check_duplicate(row, code)
-        name = row.require("name")
-        kind = row.parse("kind", parse_choice(SCHOOL_KIND_WORDS))
-        email = row.parse("email", parse_email, required=False)
-        email = email or ""
-        values = {"name": name, "kind": kind, "email": email}
-        # A file without the principal's column leaves the names kept in admin alone.
-        if with_principal:
-            values["principal_name"] = row.get("principal_name") or ""
-        if code and name and kind:
-            parsed[code] = values
-    reader.raise_if_errors()
-
     with transaction.atomic():
-        existing = {s.code: s for s in School.objects.select_for_update().filter(code__in=parsed)}
-        to_create, to_update = [], []
-        for code, values in parsed.items():
-            school = existing.get(code)
-            if school is None:
-                to_create.append(School(code=code, **values))
-            else:
-                for attr, value in values.items():
-                    setattr(school, attr, value)
-                to_update.append(school)
-        School.objects.bulk_create(to_create, batch_size=500)
+        reader = TableReader(file, SCHOOL_COLUMNS)
+        check_duplicate = duplicate_checker(reader, "school_code")
+        with_principal = reader.has_column("principal_name")
         fields = ["name", "kind", "email"] + (["principal_name"] if with_principal else [])
-        School.objects.bulk_update(to_update, fields, batch_size=500)
-    return ImportResult(created=len(to_create), updated=len(to_update))
+        parse_kind = parse_choice(SCHOOL_KIND_WORDS)
+        created = updated = 0
+        chunk: dict[str, dict] = {}
+        for row in reader:
+            code = row.require("school_code")
+            check_duplicate(row, code)
+            name = row.require("name")
+            kind = row.parse("kind", parse_kind)
+            email = row.parse("email", parse_email, required=False)
+            email = email or ""
+            values = {"name": name, "kind": kind, "email": email}
+            # A file without the principal's column leaves the names kept in admin alone.
+            if with_principal:
+                values["principal_name"] = row.get("principal_name") or ""
+            if code and name and kind:
+                chunk[code] = values
+            if len(chunk) >= SCHOOL_CHUNK_ROWS:
+                created, updated = _schools_write(chunk, fields, reader, created, updated)
+                chunk = {}
+        created, updated = _schools_write(chunk, fields, reader, created, updated)
+        reader.raise_if_errors()
+    return ImportResult(created=created, updated=updated)
+
+
+def _schools_write(
+    chunk: dict[str, dict], fields: list[str], reader: TableReader, created: int, updated: int
+) -> tuple[int, int]:
+    """One chunk's creates and updates, unless a row so far was wrong (the file will be
+    refused); returns the running counts."""
+    if not chunk or reader.errors:
+        return created, updated
+    existing = {s.code: s for s in School.objects.select_for_update().filter(code__in=chunk)}
+    to_create, to_update = [], []
+    for code, values in chunk.items():
+        school = existing.get(code)
+        if school is None:
+            to_create.append(School(code=code, **values))
+        else:
+            for attr, value in values.items():
+                setattr(school, attr, value)
+            to_update.append(school)
+    School.objects.bulk_create(to_create, batch_size=500)
+    School.objects.bulk_update(to_update, fields, batch_size=500)
+    return created + len(to_create), updated + len(to_update)
 
 
 USER_COLUMNS = (

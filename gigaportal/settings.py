@@ -147,9 +147,33 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(BASE_DIR / "media")))
-# Uploaded CSVs larger than this are streamed to a temporary file, never held in memory.
+# Uploaded CSVs larger than this are streamed to a temporary file (FILE_UPLOAD_TEMP_DIR,
+# default the system's), never held in memory; the form fields of a request (not its
+# files) may hold at most DATA_UPLOAD_MAX_MEMORY_SIZE.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Imports (gigaportal/imports.py). An upload up to IMPORT_INLINE_MAX_BYTES is imported
+# while the browser waits; a larger one is stored and imported by a worker, the browser
+# following its progress page. At the default the slowest importer (the support log)
+# takes 1–2 s on a loaded 2-core machine (benchmarks/import_memory.py --sizes 0.25).
+IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", 256 * 1024, minimum=0)
+# The largest file each kind of import accepts, in MB (IMPORT_MAX_MB_<KIND> overrides
+# one: IMPORT_MAX_MB_SUPPORT_LOG=80); a kind not listed has IMPORT_MAX_MB_DEFAULT.
+IMPORT_MAX_MB_DEFAULT = env.int("IMPORT_MAX_MB_DEFAULT", 50, minimum=1)
+IMPORT_MAX_MB = {
+    kind: env.int(f"IMPORT_MAX_MB_{kind.upper()}", default, minimum=1)
+    for kind, default in {
+        "traffic_usage": 200,
+        "support_log": 50,
+        "devices": 50,
+        "device_events": 50,
+        "survey_responses": 50,
+        "schools": 5,
+        "users": 5,
+    }.items()
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

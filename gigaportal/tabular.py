@@ -7,6 +7,9 @@
 - Streams: rows are yielded one at a time, so memory does not grow with the file.
 - Collects every problem as `row N, column X: reason`, where N is the row number a
   spreadsheet shows (the header is row 1), and lets the importer refuse the whole file.
+- Refuses identical rows in one file when the importer declares which columns make two
+  rows the same (`identical_rows=`): an additive import (a log, ledger events) would
+  otherwise count a copied row twice. Only a short hash of each row is kept.
 
 Importers read like this::
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 import unicodedata
@@ -223,15 +227,54 @@ class Row:
             return None
 
 
+class IdenticalRows:
+    """Finds a row identical to an earlier one of the same file (the declared columns'
+    normalised cells all equal) and reports it: 'row N is the same as row M'. Keeps an
+    8-byte hash per distinct row, not the rows, so memory stays small for any file."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = tuple(keys)
+        self._first: dict[int, int] = {}
+
+    def check(self, row: Row) -> None:
+        text = "\x1f".join(row.cells.get(key, "") for key in self.keys)
+        digest = int.from_bytes(
+            hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        )
+        first = self._first.setdefault(digest, row.number)
+        if first != row.number:
+            row.reader.errors.add(
+                0,
+                "",
+                _(
+                    "Row %(row)s is the same as row %(first)s: a file must not hold the "
+                    "same row twice (delete one of them)."
+                )
+                % {"row": row.number, "first": first},
+            )
+
+
 class TableReader:
-    """Streams the rows of a CSV file (see the module docstring)."""
+    """Streams the rows of a CSV file (see the module docstring).
+
+    `identical_rows`: the column keys that make two rows the same (True: all the
+    importer's columns); a row identical to an earlier one is refused (IdenticalRows).
+    """
 
     def __init__(
-        self, binary: IO[bytes], columns: Sequence[Column], *, limit: int = MAX_REPORTED_ERRORS
+        self,
+        binary: IO[bytes],
+        columns: Sequence[Column],
+        *,
+        limit: int = MAX_REPORTED_ERRORS,
+        identical_rows: Sequence[str] | bool = False,
     ):
         self.columns = {column.key: column for column in columns}
         self.errors = ErrorCollector(limit=limit)
         self.rows_read = 0
+        if identical_rows is True:
+            identical_rows = tuple(self.columns)
+        self.identical = IdenticalRows(identical_rows) if identical_rows else None
         if hasattr(binary, "seekable") and not binary.seekable():
             binary = io.BytesIO(binary.read())
         self.encoding = detect_encoding(binary)
@@ -299,7 +342,10 @@ class TableReader:
 
     def __iter__(self) -> Iterator[Row]:
         for number, cells in self._records(strict=False):
-            yield self.row(number, {key: cells[index] for key, index in self._positions.items()})
+            row = self.row(number, {key: cells[index] for key, index in self._positions.items()})
+            if self.identical is not None:
+                self.identical.check(row)
+            yield row
 
     def row(self, number: int, cells: Mapping[str, str]) -> Row:
         """Row `number` from its cells as read (by column key): normalised, and checked

@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from gigaportal.forms import SubmitTokenMixin
+from gigaportal.views.imports import clean_import_upload
 from surveys.models import Kind, Option, Polarity, Survey
-from surveys.services.imports import RESERVED_SLUGS, SLUG
+from surveys.services.imports import IMPORT_KIND, RESERVED_SLUGS, SLUG
 
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 NEW = "__new__"
 
 
@@ -52,12 +52,8 @@ class SurveyImportForm(forms.Form):
         ]
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size == 0:
-            raise forms.ValidationError(_("The file is empty."))
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 200 MB."))
-        return upload
+        # Not empty, not over the survey import's limit (settings.IMPORT_MAX_MB).
+        return clean_import_upload(self.cleaned_data["file"], IMPORT_KIND)
 
     def clean(self):
         data = super().clean()

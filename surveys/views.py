@@ -27,7 +27,6 @@ from gigaportal.permissions import any_role_required, role_required
 from gigaportal.ratelimit import rate_limited
 from gigaportal.roles import LEADER_ROLES
 from gigaportal.tabular import TabularError
-from gigaportal.views.imports import SYNC_IMPORT_BYTES
 from surveys import recognize, selectors, services
 from surveys.forms import (
     CategoryAddForm,
@@ -307,22 +306,13 @@ def survey_import_confirm(request):
         token = signing.dumps(stored, salt=PREVIEW_SALT, compress=True)
         return _render_preview(request, token=token, preview=preview, stored=stored)
     with default_storage.open(name, "rb") as binary:
-        size = default_storage.size(name)
-        if size > SYNC_IMPORT_BYTES:
-            batch = imports.batch_start(
-                kind=services.IMPORT_KIND,
-                upload=File(binary, name=stored["file_name"]),
-                by=request.user,
-                options=options,
-            )
-        else:
-            batch = imports.batch_import(
-                kind=services.IMPORT_KIND,
-                file=binary,
-                by=request.user,
-                name=stored["file_name"],
-                options=options,
-            )
+        # Small enough to finish while the browser waits, or queued for a worker.
+        batch = imports.batch_upload(
+            kind=services.IMPORT_KIND,
+            upload=File(binary, name=stored["file_name"]),
+            by=request.user,
+            options=options,
+        )
     default_storage.delete(name)
     if batch.status == ImportBatch.Status.QUEUED:
         return redirect("imports:detail", pk=batch.pk)

@@ -110,32 +110,44 @@ CAUSE_WORDS = {
 DEVICE_FIELDS = ("model_id", "school_id", "status", "line_number", "asset_tag")
 
 
+CHUNK_ROWS = 5_000
+
+
 def device_import(*, file: IO[bytes], by=None, options=None, progress=None) -> ImportResult:
     """Creates devices, or updates them by serial, as deployed (the state at deployment).
 
-    1. Read and check every row (serial unique in the file, a deployed device at a
+    The file is streamed and written CHUNK_ROWS rows at a time inside one transaction:
+    memory does not grow with the file, and a bad row anywhere rolls everything back.
+
+    1. Read and check each row (serial unique in the file, a deployed device at a
        known school, a spare at none). A model the file names that is not registered
        yet is registered, its kind from the `kind`/種別 cell or from its name (iPad,
        Chromebook).
-    2. Refuse the whole file if any row is bad, including a changed status or school
-       of a device that already has ledger events (that is an event, not an import),
-       and, once a model has ledger events, a row that would change its spare stock
-       (a new spare, a device to or from spare, a spare of another model) or the
-       model of a device with events: past months' spare counts are computed back
-       from today's through the ledger, so stock changed outside it rewrites them.
-    3. Write in bulk, in one transaction: new models first, then devices; only rows
-       that differ are updated. A model without ledger events yet counts as its spares
-       at deployment the spares it now has.
+    2. Check each chunk against the devices kept, as long as no row so far was wrong:
+       a changed status or school of a device that already has ledger events is
+       refused (that is an event, not an import), and, once a model has ledger
+       events, a row that would change its spare stock (a new spare, a device to or
+       from spare, a spare of another model) or the model of a device with events:
+       past months' spare counts are computed back from today's through the ledger, so
+       stock changed outside it rewrites them.
+    3. Write the chunk in bulk: new models first, then devices; only rows that differ
+       are updated. A model without ledger events yet counts as its spares at
+       deployment the spares it now has.
+    4. Refuse the whole file if any row was bad: the transaction rolls back.
     """
+    with transaction.atomic():
+        return _device_import(file=file, progress=progress)
+
+
+def _device_import(*, file: IO[bytes], progress=None) -> ImportResult:
     reader = TableReader(file, DEVICE_COLUMNS)
     check_duplicate = duplicate_checker(reader, "serial")
     models = {normalize(m.name).lower(): m for m in DeviceModel.objects.all()}
-    new_models: dict[str, DeviceModel] = {}  # by folded name, not yet saved
+    new_models: dict[str, DeviceModel] = {}  # by folded name, saved with their first chunk
     schools = dict(School.objects.values_list("code", "id"))
     parse_status = parse_choice(DEPLOYMENT_STATUS_WORDS)
     parse_kind = parse_choice({**MODEL_KIND_WORDS, "iPad": DeviceModel.Kind.IPAD})
-    parsed: dict[str, dict] = {}
-    rows: dict[str, int] = {}
+    writer = _DeviceChunkWriter(reader, new_models)
     for row in reader:
         serial = normalize_serial(row.require("serial")) or None
         check_duplicate(row, serial)
@@ -187,34 +199,70 @@ def device_import(*, file: IO[bytes], by=None, options=None, progress=None) -> I
             row.error("serial", _("at most %(limit)s characters") % {"limit": 40})
             serial = None
         if serial and model_id and status and (school_id or status == Device.Status.SPARE):
-            parsed[serial] = {
-                "model_id": model_id,  # the model's name until the new ones are saved
-                "school_id": school_id,
-                "status": status,
-                "line_number": line_number or "",
-                "asset_tag": asset_tag or "",
-            }
-            rows[serial] = row.number
-    reader.raise_if_errors()
-
-    with transaction.atomic():
-        DeviceModel.objects.bulk_create(new_models.values())
-        model_ids = dict(DeviceModel.objects.values_list("name", "pk"))
-        for values in parsed.values():
-            values["model_id"] = model_ids[values["model_id"]]
-        serials = list(parsed)
-        existing: dict[str, Device] = {}
-        for chunk in _chunks(serials):
-            existing.update(
-                (d.serial, d) for d in Device.objects.select_for_update().filter(serial__in=chunk)
+            writer.add(
+                serial,
+                row.number,
+                {
+                    "model_id": model_id,  # the model's name until it is saved
+                    "school_id": school_id,
+                    "status": status,
+                    "line_number": line_number or "",
+                    "asset_tag": asset_tag or "",
+                },
             )
-        with_events = _serials_with_events([d.pk for d in existing.values()])
-        models_with_events = set(
+    writer.flush()
+    reader.raise_if_errors()
+    _count_spares_at_deployment(writer.named_models - writer.models_with_events)
+    created_models = [{"name": m.name, "kind": m.get_kind_display()} for m in new_models.values()]
+    return ImportResult(
+        created=writer.created, updated=writer.updated, details={"models": created_models}
+    )
+
+
+class _DeviceChunkWriter:
+    """Checks a chunk of parsed rows against the devices kept and writes it (see
+    device_import); does nothing once any row of the file was wrong."""
+
+    def __init__(self, reader: TableReader, new_models: dict[str, DeviceModel]) -> None:
+        self.reader = reader
+        self.new_models = new_models
+        self.chunk: dict[str, dict] = {}
+        self.rows: dict[str, int] = {}
+        self.created = self.updated = 0
+        self.named_models: set[int] = set()
+        self.models_with_events = set(
             DeviceEvent.objects.filter(confirmed=True)
             .values_list("device__model_id", flat=True)
             .distinct()
         )
-        model_names = dict(DeviceModel.objects.values_list("pk", "name"))
+        self.model_ids: dict[str, int] = {}
+        self.model_names: dict[int, str] = {}
+
+    def add(self, serial: str, number: int, values: dict) -> None:
+        self.chunk[serial] = values
+        self.rows[serial] = number
+        if len(self.chunk) >= CHUNK_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        chunk, rows = self.chunk, self.rows
+        self.chunk, self.rows = {}, {}
+        if not chunk or self.reader.errors:
+            return
+        reader = self.reader
+        unsaved = [m for m in self.new_models.values() if m.pk is None]
+        if unsaved or not self.model_ids:
+            DeviceModel.objects.bulk_create(unsaved)
+            self.model_ids = dict(DeviceModel.objects.values_list("name", "pk"))
+            self.model_names = {pk: name for name, pk in self.model_ids.items()}
+        for values in chunk.values():
+            values["model_id"] = self.model_ids[values["model_id"]]
+            self.named_models.add(values["model_id"])
+        existing = {
+            d.serial: d for d in Device.objects.select_for_update().filter(serial__in=list(chunk))
+        }
+        with_events = _serials_with_events([d.pk for d in existing.values()])
+        models_with_events = self.models_with_events
 
         def stock_error(serial: str, column: str, model_id: int) -> None:
             # The breakage table computes past spare counts back from today's, through
@@ -227,11 +275,11 @@ def device_import(*, file: IO[bytes], by=None, options=None, progress=None) -> I
                     "past months' spare counts; record it through the ledger "
                     "(払出 / 修理完了) instead"
                 )
-                % {"serial": serial, "model": model_names[model_id]},
+                % {"serial": serial, "model": self.model_names[model_id]},
             )
 
         to_create, to_update = [], []
-        for serial, values in parsed.items():
+        for serial, values in chunk.items():
             device = existing.get(serial)
             new_model = values["model_id"]
             is_spare = values["status"] == Device.Status.SPARE
@@ -272,16 +320,12 @@ def device_import(*, file: IO[bytes], by=None, options=None, progress=None) -> I
                 for field_name, value in values.items():
                     setattr(device, field_name, value)
                 to_update.append(device)
-        reader.raise_if_errors()
+        if reader.errors:
+            return
         Device.objects.bulk_create(to_create, batch_size=2000)
         Device.objects.bulk_update(to_update, list(DEVICE_FIELDS), batch_size=1000)
-        _count_spares_at_deployment(
-            {values["model_id"] for values in parsed.values()} - models_with_events
-        )
-    created_models = [{"name": m.name, "kind": m.get_kind_display()} for m in new_models.values()]
-    return ImportResult(
-        created=len(to_create), updated=len(to_update), details={"models": created_models}
-    )
+        self.created += len(to_create)
+        self.updated += len(to_update)
 
 
 def _count_spares_at_deployment(model_ids: set[int]) -> None:
@@ -327,7 +371,8 @@ def device_event_import(*, file: IO[bytes], by=None, options=None, progress=None
        every broken rule becomes a row-numbered error and nothing is written.
     3. Write the events in bulk with the new states.
     """
-    reader = TableReader(file, EVENT_COLUMNS)
+    # The same event twice in one file (a copied row) is refused, not recorded twice.
+    reader = TableReader(file, EVENT_COLUMNS, identical_rows=True)
     schools = dict(School.objects.values_list("code", "id"))
     parse_event = parse_choice(EVENT_WORDS)
     parse_cause = parse_choice(CAUSE_WORDS)

@@ -1,8 +1,9 @@
 """One upload page for every import of the portal, and the pages of its batches.
 
 An app's import page is `ImportView.as_view(kind=...)` for an importer registered in
-gigaportal.imports. A small file is imported while the browser waits; a large one is
-stored and imported by a worker, and the browser follows its batch's progress. Either
+gigaportal.imports. A small file (settings.IMPORT_INLINE_MAX_BYTES) is imported while
+the browser waits; a larger one is stored and imported by a worker, and the browser
+follows its batch's progress. A file over its kind's limit is refused by the form. Either
 way the outcome is the batch's: imported, already imported (the same file again:
 nothing changed), or refused with every row-numbered reason (nothing changed).
 """
@@ -25,9 +26,16 @@ from gigaportal.permissions import RoleRequiredMixin
 from gigaportal.ratelimit import rate_limited
 from gigaportal.roles import LEADER_ROLES
 
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-# Files up to this size are imported while the browser waits; larger ones by a worker.
-SYNC_IMPORT_BYTES = 2 * 1024 * 1024
+
+def clean_import_upload(upload, kind: str):
+    """An import's file as every upload form checks it: not empty, not over its kind's
+    limit (named in the message)."""
+    if upload.size == 0:
+        raise forms.ValidationError(_("The file is empty."))
+    problem = imports.importer(kind).size_problem(upload.size)
+    if problem:
+        raise forms.ValidationError(problem)
+    return upload
 
 
 class UploadForm(forms.Form):
@@ -36,13 +44,15 @@ class UploadForm(forms.Form):
         help_text=gettext_lazy("UTF-8 or Shift_JIS (as saved by Excel)."),
     )
 
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.fields["file"].help_text = _(
+            "UTF-8 or Shift_JIS (as saved by Excel), at most %(limit)s MB."
+        ) % {"limit": imports.importer(kind).max_mb}
+
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size == 0:
-            raise forms.ValidationError(_("The file is empty."))
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 200 MB."))
-        return upload
+        return clean_import_upload(self.cleaned_data["file"], self.kind)
 
 
 class ImportView(RoleRequiredMixin, View):
@@ -62,18 +72,17 @@ class ImportView(RoleRequiredMixin, View):
         }
 
     def get(self, request):
-        return render(request, self.template_name, self.context(UploadForm()))
+        return render(request, self.template_name, self.context(UploadForm(kind=self.kind)))
 
     @method_decorator(rate_limited("upload"))
     def post(self, request):
-        form = UploadForm(request.POST, request.FILES)
+        form = UploadForm(request.POST, request.FILES, kind=self.kind)
         if not form.is_valid():
             return render(request, self.template_name, self.context(form), status=400)
         upload = form.cleaned_data["file"]
-        if upload.size > SYNC_IMPORT_BYTES:
-            batch = imports.batch_start(kind=self.kind, upload=upload, by=request.user)
+        batch = imports.batch_upload(kind=self.kind, upload=upload, by=request.user)
+        if batch.status == ImportBatch.Status.QUEUED:
             return redirect("imports:detail", pk=batch.pk)
-        batch = imports.batch_import(kind=self.kind, file=upload, by=request.user, name=upload.name)
         if batch.status == ImportBatch.Status.FAILED:
             return render(request, self.template_name, self.context(form, batch.errors), status=400)
         if batch.status == ImportBatch.Status.UNCHANGED:

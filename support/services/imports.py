@@ -5,14 +5,23 @@ from __future__ import annotations
 from typing import IO
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gigaportal import imports
+from gigaportal.bulk import insert_rows
 from gigaportal.imports import ImportResult, unknown_school
 from gigaportal.models import School, User
 from gigaportal.roles import CENTER_STAFF_ROLES, STAFF_ROLES
-from gigaportal.tabular import Column, TableReader, model_max_length, parse_choice, parse_date
+from gigaportal.tabular import (
+    Column,
+    Row,
+    TableReader,
+    model_max_length,
+    parse_choice,
+    parse_date,
+)
 from support.models import Kind, SupportRecord, Topic
 
 IMPORT_COLUMNS = (
@@ -59,18 +68,32 @@ def _name_key(text: str) -> str:
     return "".join(text.split())
 
 
+CHUNK_ROWS = 5_000
+
+
 def record_import(*, file: IO[bytes], by, options=None, progress=None) -> ImportResult:
     """Imports an existing log (one row per piece of support), as an import batch
     (gigaportal.imports: the same file twice changes nothing).
 
-    1. Read every row; schools by code, staff by username or full name (spaces
+    The file is streamed and written in chunks of CHUNK_ROWS rows inside one
+    transaction, so memory does not grow with the file and a bad row anywhere, the
+    last one too, rolls everything back.
+
+    1. Read each row; schools by code, staff by username or full name (spaces
        ignored), topics by name or code; several staff may share a cell ("佐藤、鈴木").
-       A row identical to a record already kept (date, school, kind, the same staff)
-       is an error too: the log was (partly) imported before.
-    2. Refuse the whole file if any row is wrong.
-    3. Write the records and their staff and topic links in bulk.
+       A row identical to an earlier row of the file is an error (the shared reader's
+       check), and so is a row identical to a record already kept before this import
+       (date, school, kind, the same staff): the log was (partly) imported before.
+    2. Each full chunk is checked against the records kept (in SQL) and written in
+       bulk with its staff and topic links, as long as no row so far was wrong.
+    3. Refuse the whole file if any row is wrong: the transaction rolls back.
     """
-    reader = TableReader(file, IMPORT_COLUMNS)
+    with transaction.atomic():
+        return _record_import(file=file, by=by, progress=progress)
+
+
+def _record_import(*, file: IO[bytes], by, progress=None) -> ImportResult:
+    reader = TableReader(file, IMPORT_COLUMNS, identical_rows=True)
     schools = dict(School.objects.values_list("code", "id"))
     # Center staff are named; an administrator's name gets its own clear message.
     people = list(User.objects.filter(role__in=STAFF_ROLES, is_active=True))
@@ -88,9 +111,11 @@ def record_import(*, file: IO[bytes], by, options=None, progress=None) -> Import
         topic_lookup[_name_key(topic.name)] = topic.pk
         topic_lookup[topic.code.lower()] = topic.pk
     parse_kind = parse_choice(KIND_WORDS)
+    # Records kept before this import: the ones its own chunks write come after.
+    kept_until = SupportRecord.objects.aggregate(last=Max("pk"))["last"] or 0
 
-    parsed: list[tuple[SupportRecord, list[int], list[int]]] = []
-    parsed_rows = []
+    created = 0
+    chunk: list[tuple[SupportRecord, list[int], list[int], Row]] = []
     for row in reader:
         day = row.parse("date", parse_date)
         code = row.require("school_code")
@@ -126,30 +151,50 @@ def record_import(*, file: IO[bytes], by, options=None, progress=None) -> Import
                 what_was_done=row.get("note"),
                 created_by_id=getattr(by, "pk", None),
             )
-            parsed.append((record, staff_ids, topic_ids))
-            parsed_rows.append(row)
-    _report_rows_already_kept(parsed, parsed_rows)
+            chunk.append((record, staff_ids, topic_ids, row))
+        if len(chunk) >= CHUNK_ROWS:
+            created += _write_chunk(chunk, reader, kept_until)
+            chunk = []
+            if progress:
+                progress(reader.rows_read, _tell(file))
+    created += _write_chunk(chunk, reader, kept_until)
     reader.raise_if_errors()
+    if progress:
+        progress(reader.rows_read, _tell(file))
+    return ImportResult(created=created)
 
-    with transaction.atomic():
-        records = _write_import(parsed)
-    return ImportResult(created=len(records))
+
+def _tell(file) -> int:
+    try:
+        return file.tell()
+    except (AttributeError, OSError, ValueError):
+        return 0
 
 
-def _report_rows_already_kept(parsed, rows) -> None:
-    """Marks each row identical to a record already kept (date, school, kind, the same
-    staff) as an error; two queries whatever the number of rows."""
-    if not parsed:
-        return
-    days = [record.date for record, _s, _t in parsed]
+def _write_chunk(chunk, reader: TableReader, kept_until: int) -> int:
+    """Checks a chunk against the records kept and writes it, unless a row so far was
+    wrong (the file will be refused: writing more would be wasted)."""
+    if not chunk:
+        return 0
+    _report_rows_already_kept(chunk, kept_until)
+    if reader.errors:
+        return 0
+    return len(_write_import(chunk))
+
+
+def _report_rows_already_kept(chunk, kept_until: int) -> None:
+    """Marks each row identical to a record kept before this import (date, school,
+    kind, the same staff) as an error; two queries per chunk."""
+    days = [record.date for record, _s, _t, _r in chunk]
     candidates = SupportRecord.objects.filter(
+        pk__lte=kept_until,
         date__gte=min(days),
         date__lte=max(days),
-        school_id__in={record.school_id for record, _s, _t in parsed},
+        school_id__in={record.school_id for record, _s, _t, _r in chunk},
     ).values_list("pk", "date", "school_id", "kind")
-    if not candidates:
-        return
     key_of = {pk: (date, school_id, kind) for pk, date, school_id, kind in candidates}
+    if not key_of:
+        return
     staff_of: dict[int, set[int]] = {pk: set() for pk in key_of}
     StaffLink = SupportRecord.staff.through
     for record_id, user_id in StaffLink.objects.filter(
@@ -157,7 +202,7 @@ def _report_rows_already_kept(parsed, rows) -> None:
     ).values_list("supportrecord_id", "user_id"):
         staff_of[record_id].add(user_id)
     kept = {(*key_of[pk], frozenset(staff)) for pk, staff in staff_of.items()}
-    for (record, staff_ids, _t), row in zip(parsed, rows, strict=True):
+    for record, staff_ids, _t, row in chunk:
         key = (record.date, record.school_id, str(record.kind), frozenset(staff_ids))
         if key in kept:
             row.error(
@@ -166,25 +211,29 @@ def _report_rows_already_kept(parsed, rows) -> None:
             )
 
 
-def _write_import(parsed) -> list[SupportRecord]:
-    records = SupportRecord.objects.bulk_create([p[0] for p in parsed], batch_size=1000)
-    StaffLink = SupportRecord.staff.through
-    TopicLink = SupportRecord.topics.through
-    StaffLink.objects.bulk_create(
-        [
-            StaffLink(supportrecord_id=record.pk, user_id=user_id)
-            for record, (_r, staff_ids, _t) in zip(records, parsed, strict=True)
+def _write_import(chunk) -> list[SupportRecord]:
+    """The chunk's records in bulk (their ids come back), then their staff and topic
+    links through the shared bulk writer (COPY on PostgreSQL)."""
+    records = SupportRecord.objects.bulk_create([c[0] for c in chunk], batch_size=1000)
+    insert_rows(
+        SupportRecord.staff.through,
+        ["supportrecord", "user"],
+        (
+            (record.pk, user_id)
+            for record, (_r, staff_ids, _t, _row) in zip(records, chunk, strict=True)
             for user_id in staff_ids
-        ],
-        batch_size=2000,
+        ),
+        integers=True,
     )
-    TopicLink.objects.bulk_create(
-        [
-            TopicLink(supportrecord_id=record.pk, topic_id=topic_id)
-            for record, (_r, _s, topic_ids) in zip(records, parsed, strict=True)
+    insert_rows(
+        SupportRecord.topics.through,
+        ["supportrecord", "topic"],
+        (
+            (record.pk, topic_id)
+            for record, (_r, _s, topic_ids, _row) in zip(records, chunk, strict=True)
             for topic_id in dict.fromkeys(topic_ids)
-        ],
-        batch_size=2000,
+        ),
+        integers=True,
     )
     return records
 

@@ -53,3 +53,43 @@ def test_the_leader_sees_row_errors_in_japanese_then_imports_the_corrected_file(
 def _ja(msgid: str) -> str:
     with translation.override("ja"):
         return gettext(msgid)
+
+
+@pytest.mark.browser
+@pytest.mark.celery_worker
+def test_a_large_upload_is_followed_on_its_page_while_the_real_worker_imports_it(
+    celery_worker, page, settings, leader, support_staff, school_a, tmp_path
+):
+    from support.models import SupportRecord
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.IMPORT_INLINE_MAX_BYTES = 10_000
+    header = "日付,学校コード,区分,担当,内容,備考\n"
+    rows = "".join(
+        f"2022-{4 + n % 9:02d}-{1 + n % 28:02d},A001,訪問支援,support_staff,,記録{n}\n"
+        for n in range(600)
+    )
+    good = tmp_path / "log.csv"
+    good.write_bytes((header + rows).encode("cp932"))
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes((header + rows + "2022-05-01,Z999,訪問支援,support_staff,,\n").encode())
+    assert good.stat().st_size > settings.IMPORT_INLINE_MAX_BYTES
+
+    browser_login(page, leader.username)
+    page.goto("/support/records/import/")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("form[enctype='multipart/form-data'] button[type=submit]")
+    page.wait_for_url("**/imports/*/")
+    errors = page.locator("#batch-error-list li")
+    errors.first.wait_for()
+    assert errors.first.inner_text().startswith("602行目、列「学校コード」：")
+    screenshot(page, "support-import-worker-refused")
+    assert not SupportRecord.objects.exists()
+
+    page.goto("/support/records/import/")
+    page.set_input_files("input[name=file]", str(good))
+    page.click("form[enctype='multipart/form-data'] button[type=submit]")
+    page.wait_for_url("**/imports/*/")
+    page.get_by_text("支援記録を 600 件取り込みました。").wait_for()
+    screenshot(page, "support-import-worker-done")
+    assert SupportRecord.objects.count() == 600

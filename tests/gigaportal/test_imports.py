@@ -10,6 +10,7 @@ import io
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
@@ -21,7 +22,6 @@ from gigaportal.imports import Importer, ImportResult
 from gigaportal.models import ImportBatch, ObjectChange, School, User
 from gigaportal.scope import COMMAND_LINE
 from gigaportal.tabular import Column
-from gigaportal.views.imports import SYNC_IMPORT_BYTES
 from tests.factories import make_school
 
 pytestmark = pytest.mark.django_db
@@ -197,10 +197,10 @@ def upload(client, data: bytes, name="schools.csv", url="schools:import"):
 
 
 def big_schools_file(rows: int = 25_000, last: str = "X1,最後の学校,小学校\n") -> bytes:
-    # Long names: past the 2 MB of a synchronous import with few rows to write.
+    # Long names: past the size of an import the browser waits for, with few rows.
     body = "".join(f"E{n:06d},{'市立' * 12}学校{n},小学校\n" for n in range(rows))
     data = ("学校コード,学校名,校種\n" + body + last).encode()
-    assert len(data) > SYNC_IMPORT_BYTES
+    assert len(data) > settings.IMPORT_INLINE_MAX_BYTES
     return data
 
 
@@ -234,7 +234,7 @@ def test_a_large_upload_is_a_queued_batch_whose_page_shows_it(client, leader, me
     # The worker's message is published only once the upload has committed.
     assert batch.status == Status.QUEUED
     assert (batch.kind, batch.file_name, batch.by) == ("schools", "all-schools.csv", leader)
-    assert batch.size > SYNC_IMPORT_BYTES and not batch.sha256
+    assert batch.size > settings.IMPORT_INLINE_MAX_BYTES and not batch.sha256
     assert len(stored_files(media)) == 1
     assert not School.objects.exists()
 

@@ -6,10 +6,10 @@ import re
 import time
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gigaportal.models import ImportBatch
-from gigaportal.views.imports import SYNC_IMPORT_BYTES
 from surveys.models import Response
 from tests.surveys.factories import pupils_export
 
@@ -19,7 +19,7 @@ def test_a_large_export_is_imported_by_the_worker_after_the_preview(
     celery_worker, client, leader, school_a, school_b
 ):
     data = pupils_export([school_a.name, school_b.name], per_school=[9000, 9000])
-    assert len(data) > SYNC_IMPORT_BYTES
+    assert len(data) > settings.IMPORT_INLINE_MAX_BYTES
     client.force_login(leader)
     preview = client.post(
         "/surveys/import/",

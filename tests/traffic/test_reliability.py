@@ -232,11 +232,9 @@ def test_a_failing_webhook_is_retried_with_backoff_and_delivered_once(
 
 
 def test_a_large_upload_is_imported_by_the_worker_and_its_page_polls_the_status(
-    celery_worker, client, leader, settings, tmp_path, monkeypatch
+    celery_worker, client, leader, settings, tmp_path
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from gigaportal.views import imports as import_views
 
     settings.MEDIA_ROOT = tmp_path
     rows = "".join(f"070-6666-{i:04d},2022-09,{i % 50}.5\n" for i in range(3000))
@@ -247,7 +245,7 @@ def test_a_large_upload_is_imported_by_the_worker_and_its_page_polls_the_status(
         + "070-7777-0001,2022-10,x\n"
     ).encode()
     client.force_login(leader)
-    monkeypatch.setattr(import_views, "SYNC_IMPORT_BYTES", 1000)  # both files count as large
+    settings.IMPORT_INLINE_MAX_BYTES = 1000  # both files count as large
 
     response = client.post("/traffic/import/", {"file": SimpleUploadedFile("big.csv", big)})
     batch = ImportBatch.objects.get()
