@@ -10,6 +10,8 @@ no pause, until the time is up; then it prints p50/p95/p99 of each page and its 
 a multiple of /healthz's p95 (the issue's target: ≤ 3×). Bounded: `--seconds` of load
 (default 30), a 60 s limit per request, gunicorn stopped at the end. Only 127.0.0.1 is
 contacted; nothing asserts a time. Without DATABASE_URL it says so and does nothing.
+Set REDIS_CACHE_URL as docker-compose.yml does to share the chart cache between the
+workers (without it each worker has its own, and draws each chart once itself).
 """
 
 from __future__ import annotations
@@ -159,7 +161,8 @@ def main() -> int:
     health = percentile(times["healthz"], 0.95) if times["healthz"] else float("nan")
     print(
         f"{args.users} users for {args.seconds:.0f} s against gunicorn -w 3 on 127.0.0.1 "
-        f"(ms; ratio = p95 / healthz p95)"
+        f"(ms; ratio = p95 / healthz p95; cache: "
+        f"{'shared Redis' if env.get('REDIS_CACHE_URL') else 'per worker'})"
     )
     print(f"  {'page':16s} {'n':>5s} {'err':>4s} {'p50':>7s} {'p95':>7s} {'p99':>7s} {'ratio':>6s}")
     for name, _path in PAGES:

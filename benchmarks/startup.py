@@ -6,7 +6,11 @@ Each figure is the wall-clock time of a whole process (interpreter, Django set-u
 the command, the import of one row), median of interleaved runs:
 - `checks (old path)`: the same command with the system checks it used to run (they
   import the URL conf, every view, the templates' and admin's checks): the baseline;
-- `import_traffic`: the command as it is now (ImportCommand skips the checks);
+- `import_traffic`: the command as it is now (ImportCommand skips the checks, Django
+  admin's modules are discovered only for the checks and the URL conf), its modules
+  compiled as the Docker image compiles them at build time;
+- `not compiled`: the same in a copy of the source without bytecode, as the image ran
+  it before it compiled (PYTHONDONTWRITEBYTECODE: every start compiled the portal);
 - `manage.py check`: the checks alone, for scale;
 - `python -c pass`: the interpreter, the floor.
 It also says whether importing the URL conf loads a heavy library (matplotlib, pandas,
@@ -19,7 +23,9 @@ DATABASE_URL's PostgreSQL database (created and dropped here). Nothing asserts a
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("matplotlib", "pandas", "openpyxl", "numpy", "reportlab")
+PACKAGES = ("gigaportal", "dashboard", "devices", "traffic", "support", "surveys", "security")
 
 OLD_PATH = """
 import os, sys
@@ -50,9 +57,9 @@ print(",".join(m for m in {HEAVY!r} if m in sys.modules) or "none")
 """
 
 
-def timed(args: list[str], env: dict) -> float:
+def timed(args: list[str], env: dict, cwd: Path = ROOT) -> float:
     start = time.perf_counter()
-    subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(args, cwd=cwd, env=env, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -87,6 +94,26 @@ def main() -> int:
         )
         env.pop("REDIS_URL", None)  # the import's evaluation runs in-process: no months due
         env["DATABASE_URL"], drop = scratch_database(env, tmp_path)
+        # The source as the image has it (compiled at build), and a copy without
+        # bytecode, compiled again by every start under PYTHONDONTWRITEBYTECODE.
+        for package in PACKAGES:
+            compileall.compile_dir(ROOT / package, quiet=1)
+        uncompiled = tmp_path / "uncompiled"
+        shutil.copytree(
+            ROOT,
+            uncompiled,
+            ignore=shutil.ignore_patterns(
+                ".venv",
+                ".git",
+                "__pycache__",
+                "*.pyc",
+                "db.sqlite3*",
+                "media",
+                "staticfiles",
+                "test-artifacts",
+            ),
+        )
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
         try:
             subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
             figures: dict[str, list[float]] = {
@@ -94,11 +121,12 @@ def main() -> int:
                 "manage.py check": [],
                 "checks (old path)": [],
                 "import_traffic": [],
+                "not compiled": [],
             }
             month = 0
             for _run in range(args.runs):
                 files = []
-                for _ in range(2):
+                for _ in range(3):
                     month += 1
                     path = tmp_path / f"one-{month}.csv"
                     path.write_text(
@@ -111,6 +139,9 @@ def main() -> int:
                 figures["checks (old path)"].append(timed([python, "-c", OLD_PATH, files[0]], env))
                 figures["import_traffic"].append(
                     timed([python, "manage.py", "import_traffic", files[1]], env)
+                )
+                figures["not compiled"].append(
+                    timed([python, "manage.py", "import_traffic", files[2]], env, uncompiled)
                 )
             probe = subprocess.run(
                 [python, "-c", URLCONF_PROBE], cwd=ROOT, env=env, check=True, capture_output=True

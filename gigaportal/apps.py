@@ -15,9 +15,19 @@ class GigaportalConfig(AppConfig):
         )
 
 
-class PortalAdminConfig(admin_apps.AdminConfig):
+class PortalAdminConfig(admin_apps.SimpleAdminConfig):
+    """Django admin without the discovery of every app's admin module at start-up: the
+    site discovers them when its URLs or checks are first needed (see
+    gigaportal.admin_site.PortalAdminSite)."""
+
     default = False
     default_site = "gigaportal.admin_site.PortalAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        # The site itself exists from the start, so that the admin checks find it (and
+        # discover its modules) whatever order the checks run in.
+        self.module.site.name  # noqa: B018  (builds the lazy default site)
 
 
 class AxesConfig(axes_apps.AppConfig):

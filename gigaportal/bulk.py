@@ -5,7 +5,7 @@ answers and the usage import's staging table both go through here."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from django.db import connection
@@ -15,8 +15,10 @@ COPY_LINES = 50_000
 
 
 def _sqlite_value(value):
-    # The sqlite3 module stores str, int, float, bytes and None; dates and decimals are
-    # written as Django writes them (ISO text, decimal text).
+    # The sqlite3 module stores str, int, float, bytes and None; datetimes, dates and
+    # decimals are written as Django writes them (UTC text, ISO text, decimal text).
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -113,3 +115,60 @@ def update_rows(model, fields: list[str], rows: Sequence[tuple]) -> None:
                 f"UPDATE {table} SET {assignments} FROM (VALUES {marks}) AS v WHERE {where}",
                 [_sqlite_value(value) for row in batch for value in row],
             )
+
+
+def insert_returning(
+    model,
+    fields: list[str],
+    rows: Sequence[tuple],
+    *,
+    constants: Mapping[str, object] | None = None,
+    returning: Sequence[str] = ("pk",),
+) -> list[tuple]:
+    """Inserts plain tuples of `fields` in one statement, with `constants` (field:
+    value) the same in every row, and returns for each row its `returning` fields (the
+    new id and a natural key to match it by: the database does not promise the rows
+    come back in the order they went in).
+
+    PostgreSQL: INSERT … SELECT FROM unnest of typed arrays, the constants given once;
+    SQLite: INSERT … VALUES … RETURNING, in batches of its parameter limit. Unlike
+    bulk_create, no model instance is built and no field prepares each value: for the
+    evaluation's thousand actions that was most of its time (benchmarks/evaluation.py).
+    Values go in as they are, so every column without a database default is given."""
+    if not rows:
+        return []
+    constants = dict(constants or {})
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    targets = [model._meta.get_field(name) for name in fields]
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in [*fields, *constants])
+    back = ", ".join(
+        quote((model._meta.pk if name == "pk" else model._meta.get_field(name)).column)
+        for name in returning
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in targets)
+            fixed = "".join(
+                f", %s::{model._meta.get_field(name).db_type(connection)}" for name in constants
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT v.*{fixed} FROM unnest({arrays}) AS v"
+                f" RETURNING {back}",
+                # The constants' marks come first in the statement.
+                [*constants.values(), *([row[i] for row in rows] for i in range(len(targets)))],
+            )
+            return cursor.fetchall()
+        result: list[tuple] = []
+        width = len(targets) + len(constants)
+        fixed_values = tuple(constants.values())
+        per_statement = max(SQLITE_UPDATE_PARAMETERS // width, 1)
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            marks = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {marks} RETURNING {back}",
+                [_sqlite_value(value) for row in batch for value in (*row, *fixed_values)],
+            )
+            result.extend(cursor.fetchall())
+        return result

@@ -8,6 +8,7 @@ log as the command line and the login that ran it), or as a portal user given wi
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -70,6 +71,10 @@ class ImportCommand(WritingCommand):
         return {}
 
     def handle(self, *args, **options):
+        # Each app registers its importers in its services module: importing the
+        # command's own app's alone spares the start-up every other app's services
+        # (gigaportal.imports discovers them all only for a kind not found).
+        import_module(f"{type(self).__module__.split('.')[0]}.services")
         by = acting_user(options)
         for name in options["files"]:
             path = Path(name)

@@ -8,15 +8,18 @@ the same transaction (gigaportal.outbox), published after commit.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gigaportal import changelog, outbox
-from gigaportal.bulk import update_rows
+from gigaportal.bulk import insert_returning, insert_rows, update_rows
 from gigaportal.calendar import Month
 from gigaportal.scope import SYSTEM
 from traffic import escalation, selectors, texts
@@ -27,6 +30,7 @@ from traffic.models import (
     Case,
     CaseStep,
     Evaluation,
+    Line,
     MonthlyTotal,
     MonthlyUsage,
     Policy,
@@ -143,112 +147,161 @@ def _gb(mb: Decimal) -> Decimal:
     return mb / MB_PER_GB
 
 
-def _evaluate(evaluation: Evaluation, rule: escalation.Policy, month: Month) -> EvaluationResult:
-    day = month.first_day()
-    lowest_mb = rule.lowest_trigger_gb * MB_PER_GB
-    open_cases = {
-        row["line__number"]: row
-        for row in Case.objects.filter(closed_month__isnull=True).values(
-            "id", "line_id", "line__number", "cohort", "stage"
-        )
-    }
-    open_line_ids = Case.objects.filter(closed_month__isnull=True).values("line_id")
-    # This month: every line that could be triggered, plus the lines with an open case
-    # (their usage goes on the timeline even when it fell). Written as a UNION, each
-    # half reads one index (month and usage; line and month) and costs what its
-    # candidates cost; the same filter with OR scanned the whole month (36 ms against
-    # 470-880 ms at 1M lines, see benchmarks/evaluation.py).
-    columns = ("line_id", "line__number", "line__school_id", "line__school__name", "usage_mb")
-    this_month = MonthlyUsage.objects.filter(month=day).order_by()
-    current = {
-        row["line__number"]: row
-        for row in this_month.filter(usage_mb__gte=lowest_mb)
-        .values(*columns)
-        .union(this_month.filter(line_id__in=open_line_ids).values(*columns))
-    }
-    candidates = MonthlyUsage.objects.filter(month=day, usage_mb__gte=lowest_mb).values("line_id")
-    previous = dict(
-        MonthlyUsage.objects.filter(
-            month=month.previous().first_day(),
-            usage_mb__gte=rule.consecutive_gb * MB_PER_GB,
-            line_id__in=candidates,
-        ).values_list("line__number", "usage_mb")
+def _usage_in(month: Month) -> Subquery:
+    """A line's usage (MB) in `month`, for a query of lines: NULL without a row."""
+    return Subquery(
+        MonthlyUsage.objects.filter(line_id=OuterRef("pk"), month=month.first_day())
+        .order_by()
+        .values("usage_mb")
     )
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    open_cases: list[tuple[int, int, dt.date, int]]  # id, line id, cohort, stage
+    # line id: number, school id, school name, usage (MB) this month and the month
+    # before (None without a row).
+    lines: dict[int, tuple[str, int | None, str | None, Decimal | None, Decimal | None]]
+
+
+def _candidates(rule: escalation.Policy, month: Month) -> _Candidates:
+    """What the ladder needs for `month`, in three queries that read the candidates
+    only, never the month's other rows: the open cases; this month's rows at or above
+    the lowest threshold (one range of the month and usage index); then those lines
+    and the open cases' lines by primary key, each with its usage this month and the
+    month before (one lookup each in the line and month index). A line below the
+    lowest threshold cannot be triggered, whatever its month before.
+
+    The lines' ids go in as a list: given a subquery instead, PostgreSQL estimated its
+    rows high and hashed the whole of traffic_line to join it (0.1 s of the 0.3 s at
+    1M lines, benchmarks/evaluation.py)."""
+    open_cases = list(
+        Case.objects.filter(closed_month__isnull=True)
+        .order_by()
+        .values_list("id", "line_id", "cohort", "stage")
+    )
+    heavy = MonthlyUsage.objects.filter(
+        month=month.first_day(), usage_mb__gte=rule.lowest_trigger_gb * MB_PER_GB
+    ).order_by()
+    line_ids = {*heavy.values_list("line_id", flat=True), *(row[1] for row in open_cases)}
+    rows = (
+        Line.objects.filter(id__in=line_ids)
+        .order_by()
+        .annotate(current_mb=_usage_in(month), previous_mb=_usage_in(month.previous()))
+        .values_list("id", "number", "school_id", "school__name", "current_mb", "previous_mb")
+    )
+    return _Candidates(open_cases, {row[0]: row[1:] for row in rows})
+
+
+def _evaluate(evaluation: Evaluation, rule: escalation.Policy, month: Month) -> EvaluationResult:
+    """Loads the month's candidates (three queries), applies the ladder, and writes
+    its cases, steps, actions and notices in one statement each."""
+    day = month.first_day()
+    candidates = _candidates(rule, month)
+    open_rows, lines = candidates.open_cases, candidates.lines
+    usage_mb = {line_id: row[3] for line_id, row in lines.items() if row[3] is not None}
+    number_of = {line_id: row[0] for line_id, row in lines.items()}
+    open_cases = {number_of[line_id]: (case_id, line_id) for case_id, line_id, _c, _s in open_rows}
     outcome = escalation.evaluate_month(
         month=month,
-        usage={line: _gb(row["usage_mb"]) for line, row in current.items()},
-        previous={line: _gb(mb) for line, mb in previous.items()},
+        usage={number_of[line_id]: _gb(mb) for line_id, mb in usage_mb.items()},
+        previous={row[0]: _gb(row[4]) for row in lines.values() if row[4] is not None},
         open_cases={
-            line: OpenCase(line, Month.of(row["cohort"]), Stage(row["stage"]))
-            for line, row in open_cases.items()
+            number_of[line_id]: OpenCase(number_of[line_id], Month.of(cohort), Stage(stage))
+            for _case, line_id, cohort, stage in open_rows
         },
         policy=rule,
     )
+    line_id_of = {number: line_id for line_id, number in number_of.items()}
 
-    # Existing cases move; new ones are created (one INSERT … RETURNING).
-    changed: list[Case] = []
-    new_cases: list[Case] = []
-    for step in outcome.steps:
-        if step.transition is Transition.OPENED:
-            new_cases.append(
-                Case(line_id=current[step.line]["line_id"], cohort=day, stage=step.stage)
+    # Existing cases move (one UPDATE … FROM); new ones are created (one INSERT …
+    # RETURNING, matched back by their line: a line has one open case).
+    update_rows(
+        Case,
+        ["stage", "closed_month"],
+        [
+            (
+                open_cases[step.line][0],
+                int(step.stage),
+                day if step.transition is Transition.IMPROVED else None,
             )
-        else:
-            row = open_cases[step.line]
-            changed.append(
-                Case(
-                    id=row["id"],
-                    line_id=row["line_id"],
-                    cohort=row["cohort"],
-                    stage=int(step.stage),
-                    closed_month=day if step.transition is Transition.IMPROVED else None,
-                )
-            )
-    update_rows(Case, ["stage", "closed_month"], [(c.id, c.stage, c.closed_month) for c in changed])
-    Case.objects.bulk_create(new_cases)
-    case_by_line = {line: row["id"] for line, row in open_cases.items()}
-    line_numbers = {row["line_id"]: line for line, row in current.items()}
-    for case in new_cases:
-        case_by_line[line_numbers[case.line_id]] = case.id
+            for step in outcome.steps
+            if step.transition is not Transition.OPENED
+        ],
+    )
+    case_by_line = {line: case_id for line, (case_id, _line_id) in open_cases.items()}
+    created = insert_returning(
+        Case,
+        ["line", "stage"],
+        [
+            (line_id_of[step.line], int(step.stage))
+            for step in outcome.steps
+            if step.transition is Transition.OPENED
+        ],
+        constants={"cohort": day},
+        returning=("pk", "line"),
+    )
+    for case_id, line_id in created:
+        case_by_line[number_of[line_id]] = case_id
 
     zero = Decimal(0)
-    CaseStep.objects.bulk_create(
-        CaseStep(
-            case_id=case_by_line[step.line],
-            month=day,
-            transition=step.transition.value,
-            stage=int(step.stage),
-            usage_mb=current[step.line]["usage_mb"] if step.line in current else zero,
-        )
-        for step in outcome.steps
+    insert_rows(
+        CaseStep,
+        ["case", "month", "transition", "stage", "usage_mb"],
+        (
+            (
+                case_by_line[step.line],
+                day,
+                step.transition.value,
+                int(step.stage),
+                usage_mb.get(line_id_of[step.line], zero),
+            )
+            for step in outcome.steps
+        ),
     )
 
     message_texts = selectors.message_texts()
-    actions: list[Action] = []
-    notices: list[tuple[Action, int, texts.Text]] = []
-    for step in outcome.steps:
-        kind = step.action
-        if kind is None:
-            continue
-        info = current[step.line]
-        values = texts.values(
-            line_number=step.line,
-            month=month,
-            usage_mb=info["usage_mb"],
-            school=info["line__school__name"] or "",
-        )
-        action = Action(
-            case_id=case_by_line[step.line], stage=int(step.stage), kind=kind.value, month=day
-        )
-        actions.append(action)
-        if kind in escalation.SCHOOL_ACTIONS and info["line__school_id"]:
-            rendered = texts.compose(message_texts[kind], values)
-            notices.append((action, info["line__school_id"], rendered))
-    Action.objects.bulk_create(actions)
-    SchoolNotice.objects.bulk_create(
-        SchoolNotice(action_id=action.id, school_id=school_id, subject=text.subject, body=text.body)
-        for action, school_id, text in notices
+    now = timezone.now()
+    action_steps = [step for step in outcome.steps if step.action is not None]
+    # One action per case this month (a case climbs one step a month): the case
+    # matches each new action back to its step.
+    created = insert_returning(
+        Action,
+        ["case", "stage", "kind"],
+        [(case_by_line[step.line], int(step.stage), step.action.value) for step in action_steps],
+        constants={
+            "month": day,
+            "state": outbox.State.PENDING.value,
+            "attempts": 0,
+            "last_error": "",
+            "backend": "",
+            "created_at": now,
+        },
+        returning=("pk", "case"),
     )
+    action_of_case = {case_id: action_id for action_id, case_id in created}
+    action_ids = tuple(action_of_case[case_by_line[step.line]] for step in action_steps)
+    notices = []
+    for step in action_steps:
+        if step.action not in escalation.SCHOOL_ACTIONS:
+            continue
+        line_id = line_id_of[step.line]
+        _number, school_id, school_name, _current, _previous = lines[line_id]
+        if not school_id:
+            continue
+        text = texts.compose(
+            message_texts[step.action],
+            texts.values(
+                line_number=step.line,
+                month=month,
+                usage_mb=usage_mb[line_id],
+                school=school_name or "",
+            ),
+        )
+        notices.append(
+            (action_of_case[case_by_line[step.line]], school_id, text.subject, text.body, now)
+        )
+    insert_rows(SchoolNotice, ["action", "school", "subject", "body", "created_at"], notices)
 
     counts = {t: len(outcome.by_transition(t)) for t in Transition}
     evaluation.opened = counts[Transition.OPENED]
@@ -263,7 +316,7 @@ def _evaluate(evaluation: Evaluation, rule: escalation.Policy, month: Month) -> 
         escalated=evaluation.escalated,
         continued=evaluation.continued,
         improved=evaluation.improved,
-        action_ids=tuple(action.id for action in actions),
+        action_ids=action_ids,
     )
 
 
