@@ -31,6 +31,7 @@ from traffic.models import (
     MonthlyUsage,
     Policy,
     SchoolNotice,
+    UsageMonth,
 )
 from traffic.services.policy import policy_in_force
 
@@ -99,7 +100,37 @@ def evaluation_check(month: Month) -> Policy:
             )
             % {"previous": previous, "month": month}
         )
+    _check_confirmed(month)
     return policy
+
+
+def _check_confirmed(month: Month) -> None:
+    """Only a confirmed month is evaluated (traffic.services.months), and only on a
+    confirmed month before it: a partial file never decides cases."""
+    states = dict(
+        UsageMonth.objects.filter(
+            month__in=[month.first_day(), month.previous().first_day()]
+        ).values_list("month", "status")
+    )
+    if states.get(month.first_day()) not in (
+        UsageMonth.Status.CONFIRMED,
+        UsageMonth.Status.EVALUATED,
+    ):
+        raise EvaluationRefused(
+            _(
+                "%(month)s is not confirmed: its file may not cover every line. Confirm it "
+                "on the months page, or import the complete file."
+            )
+            % {"month": month}
+        )
+    if states.get(month.previous().first_day()) == UsageMonth.Status.IMPORTED:
+        raise EvaluationRefused(
+            _(
+                "%(previous)s, the month before %(month)s, is not confirmed: confirm it (or "
+                "import its complete file) first."
+            )
+            % {"previous": month.previous(), "month": month}
+        )
 
 
 def evaluation_run(*, month: Month, by=SYSTEM) -> EvaluationResult:
@@ -117,6 +148,11 @@ def evaluation_run(*, month: Month, by=SYSTEM) -> EvaluationResult:
     policy = evaluation_check(month)
     day = month.first_day()
     with transaction.atomic():
+        # The month's state row, locked: an import replacing it, or a reopen, waits for
+        # this evaluation (or this one waits for them and sees what they left).
+        state = UsageMonth.objects.select_for_update().filter(month=day).first()
+        if state is None or state.status == UsageMonth.Status.IMPORTED:
+            _check_confirmed(month)
         try:
             with transaction.atomic():
                 evaluation = Evaluation.objects.create(
@@ -125,6 +161,7 @@ def evaluation_run(*, month: Month, by=SYSTEM) -> EvaluationResult:
         except IntegrityError:
             return EvaluationResult(month=month, created=False)
         result = _evaluate(evaluation, policy.as_rule(), month)
+        UsageMonth.objects.filter(month=day).update(status=UsageMonth.Status.EVALUATED)
         changelog.record(
             by=by,
             action=changelog.Action.EVALUATE,
