@@ -302,3 +302,35 @@ def test_the_automatic_confirmation_follows_the_setting(school_a, settings):
     september = state(SEP)
     assert (september.status, september.confirmed_automatically) == ("confirmed", True)
     assert september.compared_with == AUG.first_day()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_the_months_already_stored_their_state():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("traffic", "0010_monthly_totals")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    Line, Usage = old.get_model("traffic", "Line"), old.get_model("traffic", "MonthlyUsage")
+    Policy, Evaluation = old.get_model("traffic", "Policy"), old.get_model("traffic", "Evaluation")
+    lines = [Line.objects.create(number=f"070-6200-000{n}") for n in range(2)]
+    for month, used in ((AUG, lines), (SEP, lines), (OCT, lines[:1])):
+        for line in used:
+            Usage.objects.create(line=line, month=month.first_day(), usage_mb=1024)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO traffic_monthlytotal (month, school_id, total_mb, lines)"
+            " SELECT month, NULL, SUM(usage_mb), COUNT(*) FROM traffic_monthlyusage GROUP BY month"
+        )
+    policy = Policy.objects.create(effective_from=SEP.first_day())
+    Evaluation.objects.create(month=SEP.first_day(), policy=policy)
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    states = {
+        Month.of(s.month): (s.status, s.coverage_pct) for s in UsageMonth.objects.order_by("month")
+    }
+    assert states == {AUG: ("confirmed", 100), SEP: ("evaluated", 100), OCT: ("imported", 50)}
