@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gigaportal import dates
 from gigaportal.calendar import Month
@@ -212,8 +213,8 @@ class UsageMonth(models.Model):
 
     class Status(models.TextChoices):
         IMPORTED = "imported", _("imported, not confirmed")
-        CONFIRMED = "confirmed", _("confirmed")
-        EVALUATED = "evaluated", _("evaluated")
+        CONFIRMED = "confirmed", pgettext_lazy("usage month", "confirmed")
+        EVALUATED = "evaluated", pgettext_lazy("usage month", "evaluated")
 
     month = models.DateField(_("month"), unique=True)
     lines = models.PositiveIntegerField(_("lines in the file"), default=0)
