@@ -19,6 +19,7 @@ PostgreSQL only; nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import statistics
 import sys
@@ -73,9 +74,11 @@ def generate(lines: int) -> None:
                 " ELSE round((random() * 4096)::numeric, 3) END FROM traffic_line",
                 [month],
             )
-    from traffic.services import monthly_totals_refresh
+    from traffic.services import monthly_totals_refresh, months
 
     monthly_totals_refresh()  # as the import keeps them
+    # And the months' states: complete, so confirmed (traffic.services.months).
+    months.usage_months_record(days=[dt.date(2022, 9, 1), dt.date(2022, 10, 1)])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

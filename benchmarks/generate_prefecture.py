@@ -44,6 +44,7 @@ def main() -> int:
     from gigaportal.models import School
     from traffic.models import Line
     from traffic.services import monthly_totals_refresh
+    from traffic.services.months import usage_months_record
 
     if Line.objects.filter(number__startswith=PREFIX).exists():
         print("this database already holds the generated lines; nothing done")
@@ -70,6 +71,8 @@ def main() -> int:
                     rows.append(f"{line_id}\t{month}\t{mb:.3f}")
                 copy.write("\n".join(rows) + "\n")
         monthly_totals_refresh(months=[dt.date.fromisoformat(month) for month in MONTHS])
+        # Their states, as the import records them (traffic.services.months).
+        usage_months_record(days=[dt.date.fromisoformat(month) for month in MONTHS])
         cursor.execute("ANALYZE traffic_line")
         cursor.execute("ANALYZE traffic_monthlyusage")
     print(

@@ -86,6 +86,9 @@ class Importer:
     additive: bool = False
     # How the page words a result (a default for "N new, M updated").
     describe: Callable[[ImportResult], str] | None = None
+    # What the page must warn about in a result that was applied (each a sentence,
+    # in the reader's language): shown apart from the result, as warnings.
+    warnings: Callable[[ImportResult], list[str]] | None = None
     # What a file goes into, when the kind has several (a survey's respondent group),
     # from the import's options: a repeat is the same file into the same target.
     target: Callable[[Mapping], str] | None = None
@@ -154,6 +157,20 @@ def describe(batch: ImportBatch) -> str:
         "created": batch.created,
         "updated": batch.updated,
     }
+
+
+def warnings(batch: ImportBatch) -> list[str]:
+    """The importer's warnings about an applied batch (none for the others)."""
+    if batch.status != ImportBatch.Status.DONE:
+        return []
+    if batch.kind not in REGISTRY:
+        _discover()
+    entry = REGISTRY.get(batch.kind)
+    if entry is None or entry.warnings is None:
+        return []
+    return [
+        str(w) for w in entry.warnings(ImportResult(batch.created, batch.updated, batch.details))
+    ]
 
 
 # --- Cell checks every importer shares ----------------------------------------------------
@@ -417,6 +434,7 @@ def batch_progress(batch: ImportBatch) -> dict:
         "rows": live.get("rows", batch.rows_read),
         "percent": percent,
         "message": describe(batch) if batch.is_finished else "",
+        "warnings": warnings(batch) if batch.is_finished else [],
         "errors": batch.errors,
         "details": batch.details,
     }

@@ -331,6 +331,12 @@ TRAFFIC_WEBHOOK_URL = env.str("TRAFFIC_WEBHOOK_URL")
 TRAFFIC_WEBHOOK_SECRET = env.str("TRAFFIC_WEBHOOK_SECRET")
 # Past this, a webhook that took the request but did not answer is not retried.
 TRAFFIC_WEBHOOK_TIMEOUT_SECONDS = env.int("TRAFFIC_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# A month whose file covers at least this share (percent) of the lines under contract
+# (the lines of the month before) is confirmed and evaluated on its own; below it, the
+# leader confirms it on /traffic/months/ (traffic.services.months).
+TRAFFIC_AUTO_CONFIRM_COVERAGE = env.int("TRAFFIC_AUTO_CONFIRM_COVERAGE", 99, minimum=0)
+if TRAFFIC_AUTO_CONFIRM_COVERAGE > 101:
+    raise ImproperlyConfigured("TRAFFIC_AUTO_CONFIRM_COVERAGE is a percent: 0-100 (101: never)")
 if TRAFFIC_TABLET_BACKEND == "webhook" and not (TRAFFIC_WEBHOOK_URL and TRAFFIC_WEBHOOK_SECRET):
     raise ImproperlyConfigured(
         "TRAFFIC_TABLET_BACKEND=webhook needs TRAFFIC_WEBHOOK_URL and TRAFFIC_WEBHOOK_SECRET"

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gigaportal import dates
 from gigaportal.calendar import Month
@@ -197,6 +198,81 @@ class MonthlyTotal(models.Model):
 
     def __str__(self) -> str:
         return dates.month_text(Month.of(self.month))
+
+
+class UsageMonth(models.Model):
+    """The state of one imported month: what its file(s) covered, and whether it may be
+    evaluated. Written only by traffic.services.months (the import, in its transaction;
+    the leader's confirm and reopen; the evaluation).
+
+    imported: in, not yet confirmed (a file covering too few of the lines under
+    contract waits for the leader); confirmed: by the leader, or on its own when the
+    coverage reached TRAFFIC_AUTO_CONFIRM_COVERAGE; evaluated: its cases and actions
+    are written. The lines under contract are the lines of the latest earlier month
+    with data (a confirmed one first), or every known line for the first month."""
+
+    class Status(models.TextChoices):
+        IMPORTED = "imported", _("imported, not confirmed")
+        CONFIRMED = "confirmed", pgettext_lazy("usage month", "confirmed")
+        EVALUATED = "evaluated", pgettext_lazy("usage month", "evaluated")
+
+    month = models.DateField(_("month"), unique=True)
+    lines = models.PositiveIntegerField(_("lines in the file"), default=0)
+    contracted_lines = models.PositiveIntegerField(_("lines under contract"), default=0)
+    covered_lines = models.PositiveIntegerField(_("lines under contract in the file"), default=0)
+    coverage_pct = models.DecimalField(
+        _("coverage (%)"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    total_mb = models.DecimalField(_("usage (MB)"), max_digits=18, decimal_places=3, default=0)
+    compared_with = models.DateField(_("compared with (month)"), null=True, blank=True)
+    previous_mb = models.DecimalField(
+        _("usage of the month compared with (MB)"),
+        max_digits=18,
+        decimal_places=3,
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.IMPORTED
+    )
+    confirmed_automatically = models.BooleanField(_("confirmed automatically"), default=False)
+    confirmed_by = models.CharField(_("confirmed by"), max_length=150, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month"]
+        verbose_name = _("usage month")
+        verbose_name_plural = _("usage months")
+
+    def __str__(self) -> str:
+        return dates.month_text(Month.of(self.month))
+
+    @property
+    def month_value(self) -> Month:
+        return Month.of(self.month)
+
+    @property
+    def total_gb(self) -> Decimal:
+        return self.total_mb / MB_PER_GB
+
+    @property
+    def previous_gb(self) -> Decimal | None:
+        return None if self.previous_mb is None else self.previous_mb / MB_PER_GB
+
+    @property
+    def gb_ratio_pct(self) -> Decimal | None:
+        if not self.previous_mb:
+            return None
+        return self.total_mb * 100 / self.previous_mb
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether the coverage reaches the automatic confirmation's threshold."""
+        return (
+            self.coverage_pct is not None
+            and self.coverage_pct >= settings.TRAFFIC_AUTO_CONFIRM_COVERAGE
+        )
 
 
 class Evaluation(models.Model):

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from gigaportal.reports import ReportView
 from gigaportal.views import ImportView
@@ -23,5 +23,16 @@ urlpatterns = [
     path("inbox/<int:pk>/print/", views.NoticePrintView.as_view(), name="notice_print"),
     path("inbox/<int:pk>/acknowledge/", views.notice_acknowledge, name="notice_acknowledge"),
     path("import/", ImportView.as_view(kind="traffic_usage"), name="import"),
+    path("months/", views.MonthListView.as_view(), name="months"),
+    re_path(
+        r"^months/(?P<month>\d{4}-\d{2})/confirm/$",
+        views.MonthConfirmView.as_view(),
+        name="month_confirm",
+    ),
+    re_path(
+        r"^months/(?P<month>\d{4}-\d{2})/reopen/$",
+        views.MonthReopenView.as_view(),
+        name="month_reopen",
+    ),
     path("mdm/", ReportView.as_view(report="traffic.mdm"), name="mdm_csv"),
 ]

@@ -5,22 +5,25 @@ which rows a user sees is decided by the models' scope (gigaportal.scope)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.decorators.http import require_POST
-from django.views.generic import DetailView
+from django.views.generic import DetailView, TemplateView
 
 from gigaportal import reports as portal_reports
 from gigaportal.calendar import Month
 from gigaportal.lists import PortalListView
 from gigaportal.params import int_param
-from gigaportal.permissions import AnyRoleMixin, role_required
-from gigaportal.roles import Role
+from gigaportal.permissions import AnyRoleMixin, RoleRequiredMixin, role_required
+from gigaportal.roles import LEADER_ROLES, Role
 from traffic import escalation, reports, selectors, services
-from traffic.models import STAGE_CHOICES
+from traffic.models import STAGE_CHOICES, UsageMonth
 from traffic.parsing import MB_PER_GB
+from traffic.services import months
 
 
 class CaseListView(PortalListView):
@@ -161,3 +164,95 @@ def notice_acknowledge(request, pk: int):
     if services.notice_acknowledge(by=request.user, notice=notice):
         messages.success(request, _("Acknowledged. Thank you."))
     return redirect("traffic:notice_detail", pk=notice.pk)
+
+
+# --- The months' states (traffic.services.months) -----------------------------------------
+
+
+class MonthListView(RoleRequiredMixin, TemplateView):
+    """Each imported month with its coverage, its usage against the month it is compared
+    with, its state, and the leader's confirm and reopen."""
+
+    allowed_roles = LEADER_ROLES
+    template_name = "traffic/month_list.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            months=months.months_overview(),
+            threshold=settings.TRAFFIC_AUTO_CONFIRM_COVERAGE,
+            **kwargs,
+        )
+
+
+class _MonthStepView(RoleRequiredMixin, View):
+    """A confirm or reopen: GET shows the month's figures again (and what a reopen
+    takes back) with the POST form; POST does it through the service."""
+
+    allowed_roles = LEADER_ROLES
+    template_name = ""
+
+    def state(self) -> UsageMonth:
+        try:
+            month = Month.parse(self.kwargs["month"])
+        except ValueError:
+            raise Http404 from None
+        state = UsageMonth.objects.filter(month=month.first_day()).first()
+        if state is None:
+            raise Http404
+        return state
+
+    def context(self, state: UsageMonth) -> dict:
+        return {"state": state, "threshold": settings.TRAFFIC_AUTO_CONFIRM_COVERAGE}
+
+    def get(self, request, month):
+        state = self.state()
+        return render(request, self.template_name, self.context(state))
+
+    def post(self, request, month):
+        state = self.state()
+        try:
+            text = self.apply(state)
+        except months.MonthRefused as exc:
+            messages.error(request, str(exc))
+            return render(request, self.template_name, self.context(state), status=409)
+        messages.success(request, text)
+        return redirect("traffic:months")
+
+
+class MonthConfirmView(_MonthStepView):
+    template_name = "traffic/month_confirm.html"
+
+    def context(self, state):
+        refused = None
+        if state.status != UsageMonth.Status.IMPORTED:
+            refused = _("%(month)s is already confirmed.") % {"month": state.month_value}
+        return super().context(state) | {"refused": refused}
+
+    def apply(self, state) -> str:
+        months.month_confirm(by=self.request.user, month=state.month_value)
+        return _("%(month)s is confirmed; it is evaluated in month order.") % {
+            "month": state.month_value
+        }
+
+
+class MonthReopenView(_MonthStepView):
+    template_name = "traffic/month_reopen.html"
+
+    def context(self, state):
+        return super().context(state) | {
+            "refused": months.reopen_problem(state),
+            "undo": months.undo_preview(state.month),
+        }
+
+    def apply(self, state) -> str:
+        _state, undone = months.month_reopen(by=self.request.user, month=state.month_value)
+        return _(
+            "%(month)s is reopened: %(cases)s new cases, %(moved)s case steps and "
+            "%(actions)s unsent actions were taken back. Import its complete file, or "
+            "confirm it again."
+        ) % {
+            "month": state.month_value,
+            "cases": undone.cases_opened,
+            "moved": undone.cases_moved,
+            "actions": undone.actions,
+        }

@@ -89,6 +89,8 @@ class ImportView(RoleRequiredMixin, View):
             messages.info(request, imports.describe(batch))
         else:
             messages.success(request, imports.describe(batch))
+            for warning in imports.warnings(batch):
+                messages.warning(request, warning)
         return redirect(imports.importer(self.kind).success_url)
 
 

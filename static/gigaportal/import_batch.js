@@ -24,6 +24,15 @@
           }));
           document.getElementById("batch-errors").classList.remove("d-none");
         }
+        if (data.warnings && data.warnings.length) {
+          const list = document.getElementById("batch-warning-list");
+          list.replaceChildren(...data.warnings.map((w) => {
+            const li = document.createElement("li");
+            li.textContent = w;
+            return li;
+          }));
+          document.getElementById("batch-warnings").classList.remove("d-none");
+        }
         if (!data.finished) setTimeout(poll, 1000);
       })
       .catch(() => setTimeout(poll, 3000));

@@ -39,6 +39,9 @@ def build(world):
     world.notice_b = notices.filter(school=world.school_b, action__kind="school_notice").first()
     world.letter_a = notices.get(school=world.school_a, action__kind="parent_letter")
     world.letter_b = notices.filter(school=world.school_b, action__kind="parent_letter").first()
+    # January 2023 is in but not confirmed (the leader's confirm); December, the latest
+    # evaluated month, has nothing sent yet (the leader's reopen).
+    set_usage(world.line_a, Month(2023, 1), 1, confirmed=False)
     # A usage file imported in the background: its batch pages (gigaportal.imports).
     world.usage_batch = ImportBatch.objects.create(
         kind="traffic_usage",
@@ -115,6 +118,27 @@ VIEWS = [
         roles=LEADERS,
         kwargs=a(lambda w: w.usage_batch),
         id="imports:status[traffic_usage]",
+    ),
+    # The months' states: the leader's page, its confirm and reopen steps (GET shows the
+    # figures again, POST does it: the second leader finds it done, 409 with the reason).
+    View("traffic:months", roles=LEADERS),
+    View("traffic:month_confirm", roles=LEADERS, kwargs=lambda w: {"month": "2023-01"}),
+    View(
+        "traffic:month_confirm",
+        roles=LEADERS,
+        method="post",
+        kwargs=lambda w: {"month": "2023-01"},
+        ok_status=(302, 409),
+        id="traffic:month_confirm[post]",
+    ),
+    View("traffic:month_reopen", roles=LEADERS, kwargs=lambda w: {"month": "2022-12"}),
+    View(
+        "traffic:month_reopen",
+        roles=LEADERS,
+        method="post",
+        kwargs=lambda w: {"month": "2022-12"},
+        ok_status=(302, 409),
+        id="traffic:month_reopen[post]",
     ),
     View(
         "traffic:mdm_csv",

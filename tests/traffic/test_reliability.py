@@ -189,16 +189,19 @@ def test_with_redis_down_imports_and_evaluations_commit_and_actions_go_out_after
         "070-5555-0002,2022-09,300,E901\n"
         "070-5555-0002,2022-10,250,E901\n"
         "070-5555-0003,2022-09,1,E901\n"
+        # Every line under contract each month: October is complete, so it is confirmed
+        # and due (traffic.services.months).
+        "070-5555-0003,2022-10,1,E901\n"
     )
     with broker_down():
         # The import as the command and the page run it: one batch, committed.
         batch = imports.batch_import(
             kind="traffic_usage", file=io.BytesIO(csv.encode()), by=COMMAND_LINE, name="usage.csv"
         )
-        assert (batch.status, batch.created) == (ImportBatch.Status.DONE, 3)
+        assert (batch.status, batch.created) == (ImportBatch.Status.DONE, 4)
         # The post-import evaluation could not be queued; a leader evaluates by hand.
         assert services.evaluation_run(month=SEP).created
-    assert MonthlyUsage.objects.count() == 3
+    assert MonthlyUsage.objects.count() == 4
     assert Case.objects.count() == 1
     assert list(Action.objects.values_list("state", flat=True)) == [State.PENDING]
     assert not Evaluation.objects.filter(month=OCT.first_day()).exists()

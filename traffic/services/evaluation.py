@@ -35,6 +35,7 @@ from traffic.models import (
     MonthlyUsage,
     Policy,
     SchoolNotice,
+    UsageMonth,
 )
 from traffic.services.policy import policy_in_force
 
@@ -85,15 +86,22 @@ def evaluation_check(month: Month) -> Policy:
             _("Evaluate %(previous)s first: months are evaluated in order.")
             % {"previous": previous}
         )
-    # Whether a month has data, from the monthly totals (kept with the usage rows in
-    # one transaction): an EXISTS on the usage table can scan a whole month's rows.
-    if not MonthlyTotal.objects.filter(month=month.first_day()).exists():
+    # Whether a month and the month before have data, and their states, in one query:
+    # every month with data has its state row (written with its rows, in the import's
+    # transaction; traffic.services.months), so no EXISTS on the usage table, which can
+    # scan a whole month's rows.
+    states = dict(
+        UsageMonth.objects.filter(month__in=[month.first_day(), previous.first_day()]).values_list(
+            "month", "status"
+        )
+    )
+    if month.first_day() not in states:
         raise EvaluationRefused(_("There is no usage data for %(month)s.") % {"month": month})
     # The two-month rule needs the month before. Only when nothing at all was imported
     # before `month` is that month unknown and counted 0 (the first month of data);
     # otherwise a missing previous month is still to come: wait for it.
     if (
-        not MonthlyTotal.objects.filter(month=previous.first_day()).exists()
+        previous.first_day() not in states
         and MonthlyTotal.objects.filter(month__lt=month.first_day()).exists()
     ):
         raise EvaluationRefused(
@@ -103,7 +111,26 @@ def evaluation_check(month: Month) -> Policy:
             )
             % {"previous": previous, "month": month}
         )
+    # Only a confirmed month is evaluated, and only on a confirmed month before it: a
+    # partial file never decides cases.
+    if states[month.first_day()] == UsageMonth.Status.IMPORTED:
+        raise EvaluationRefused(_not_confirmed(month))
+    if states.get(previous.first_day()) == UsageMonth.Status.IMPORTED:
+        raise EvaluationRefused(
+            _(
+                "%(previous)s, the month before %(month)s, is not confirmed: confirm it (or "
+                "import its complete file) first."
+            )
+            % {"previous": previous, "month": month}
+        )
     return policy
+
+
+def _not_confirmed(month: Month) -> str:
+    return _(
+        "%(month)s is not confirmed: its file may not cover every line. Confirm it "
+        "on the months page, or import the complete file."
+    ) % {"month": month}
 
 
 def evaluation_run(*, month: Month, by=SYSTEM) -> EvaluationResult:
@@ -121,6 +148,14 @@ def evaluation_run(*, month: Month, by=SYSTEM) -> EvaluationResult:
     policy = evaluation_check(month)
     day = month.first_day()
     with transaction.atomic():
+        # The month's state, marked evaluated if it is still confirmed, which locks its
+        # row: an import replacing the month, or a reopen, waits for this evaluation
+        # (or this one waited for them, and finds the month no longer confirmed).
+        marked = UsageMonth.objects.filter(
+            month=day, status__in=[UsageMonth.Status.CONFIRMED, UsageMonth.Status.EVALUATED]
+        ).update(status=UsageMonth.Status.EVALUATED)
+        if not marked:
+            raise EvaluationRefused(_not_confirmed(month))
         try:
             with transaction.atomic():
                 evaluation = Evaluation.objects.create(

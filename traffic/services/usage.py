@@ -46,8 +46,9 @@ from gigaportal.imports import ImportResult
 from gigaportal.models import School
 from gigaportal.tabular import CellError, TableReader, normalize, parse_month
 from traffic import parsing
-from traffic.models import Evaluation, Line, MonthlyUsage
+from traffic.models import Line, MonthlyUsage
 from traffic.parsing import COLUMNS, MB_PER_GB, RowParser
+from traffic.services import months
 from traffic.services.evaluation import evaluations_enqueue_on_commit
 from traffic.services.totals import monthly_totals_refresh
 
@@ -76,7 +77,9 @@ def usage_import(
        leave their row-numbered errors on the reader.
     3. Check the staged rows as a whole (duplicates, school codes).
     4. Refuse the file if any row was wrong: the transaction rolls back.
-    5. Apply the staging table to lines and monthly usage, set-based.
+    5. Apply the staging table to lines and monthly usage, set-based, and record each
+       month's coverage and state (traffic.services.months): only a month whose file
+       covers the lines under contract is confirmed, and so evaluated, on its own.
     """
     if hasattr(file, "seekable") and not file.seekable():
         file = io.BytesIO(file.read())  # read twice on PostgreSQL if a record is unreadable
@@ -332,36 +335,27 @@ def _whole_file_problems(reader: TableReader) -> list[CellError]:
                 problems.append(
                     CellError(row_no, label, _("no school has the code %(code)s") % {"code": code})
                 )
-        problems.extend(_evaluated_month_problems(cursor, reader))
+        problems.extend(_replace_problems(cursor, reader))
     return sorted(problems, key=lambda p: p.row)
 
 
-def _evaluated_month_problems(cursor, reader: TableReader) -> list[CellError]:
-    """A month already evaluated, or the month before one (its usage is the "previous
-    month" of the two-month rule), cannot be replaced: its cases, steps and actions
-    were decided on the stored figures. One error per such month, at its first row."""
-    evaluated = {Month.of(day) for day in Evaluation.objects.values_list("month", flat=True)}
-    if not evaluated:
-        return []
-    frozen = evaluated | {month.previous() for month in evaluated}
-    cursor.execute(f"SELECT month, MIN(row_no) FROM {STAGING} GROUP BY month")
+def _replace_problems(cursor, reader: TableReader) -> list[CellError]:
+    """A month that may not be replaced now (traffic.services.months.replace_problem:
+    an evaluated month or the month before one; reopen it first, never once its actions
+    went out). One error per such month, at its first row. The state rows of the file's
+    months and of the months after them are locked first, so an evaluation starting now
+    waits for this import and sees its figures."""
+    cursor.execute(f"SELECT month, MIN(row_no) FROM {STAGING} GROUP BY month ORDER BY month")
+    firsts = [(Month.parse(str(day)[:7]), row_no) for day, row_no in cursor.fetchall()]
+    months.lock_months(
+        [m.first_day() for m, _row in firsts] + [m.next().first_day() for m, _row in firsts]
+    )
     label = reader.header_label("month")
     problems = []
-    for day, row_no in cursor.fetchall():
-        month = Month.parse(str(day)[:7])
-        if month in frozen:
-            after = month if month in evaluated else month.next()
-            problems.append(
-                CellError(
-                    row_no,
-                    label,
-                    _(
-                        "%(month)s cannot be replaced: %(evaluated)s is already evaluated, "
-                        "and evaluated months and the month before them cannot be replaced"
-                    )
-                    % {"month": month, "evaluated": after},
-                )
-            )
+    for month, row_no in firsts:
+        problem = months.replace_problem(month.first_day())
+        if problem:
+            problems.append(CellError(row_no, label, problem))
     return problems
 
 
@@ -411,10 +405,25 @@ def _apply_staging() -> ImportResult:
         monthly_totals_refresh()
     else:
         monthly_totals_refresh(months_sql=f"SELECT DISTINCT month FROM {STAGING}")
-    months = [Month.parse(str(month)[:7]) for month, _count in month_counts]
+    months_in = [Month.parse(str(month)[:7]) for month, _count in month_counts]
+    states = months.usage_months_record(days=[m.first_day() for m in months_in])
     return ImportResult(
         created=sum(count for _month, count in month_counts),
-        details={"months": months, "lines_created": lines_after - lines_before},
+        details={
+            "months": months_in,
+            "lines_created": lines_after - lines_before,
+            "coverage": [
+                {
+                    "month": str(Month.of(state.month)),
+                    "lines": state.lines,
+                    "contracted_lines": state.contracted_lines,
+                    "covered_lines": state.covered_lines,
+                    "coverage_pct": state.coverage_pct,
+                    "status": state.status,
+                }
+                for state in states
+            ],
+        },
     )
 
 
@@ -431,6 +440,40 @@ def _describe(result: ImportResult) -> str:
     return _("Imported %(rows)s rows for %(months)s.") % {"rows": result.created, "months": months}
 
 
+def _warnings(result: ImportResult) -> list[str]:
+    """A month whose file covers too few of the lines under contract: said plainly on
+    the import's result, since it waits for the leader instead of being evaluated."""
+    found = []
+    for month in result.details.get("coverage", []):
+        if month.get("status") != "imported":
+            continue
+        coverage = month.get("coverage_pct")
+        if coverage is None:
+            found.append(
+                _(
+                    "%(month)s has nothing to compare with: it is not evaluated until the "
+                    "leader confirms it on the months page."
+                )
+                % {"month": month["month"]}
+            )
+            continue
+        found.append(
+            _(
+                "Warning: the file covers only %(coverage)s%% of the lines under contract "
+                "for %(month)s (%(covered)s of %(contracted)s lines). The month is not "
+                "evaluated: import the complete file, or confirm the month on the months "
+                "page if this is really the whole month."
+            )
+            % {
+                "month": month["month"],
+                "coverage": coverage,
+                "covered": f"{month.get('covered_lines', 0):,}",
+                "contracted": f"{month.get('contracted_lines', 0):,}",
+            }
+        )
+    return found
+
+
 imports.register(
     imports.Importer(
         kind="traffic_usage",
@@ -442,7 +485,8 @@ imports.register(
             "replaces it. Nothing is written if any row is wrong. Usage in MB is converted "
             "at 1 GB = 1,024 MB. Large files are imported in the background."
         ),
-        success_url="traffic:usage",
+        success_url="traffic:months",
         describe=_describe,
+        warnings=_warnings,
     )
 )

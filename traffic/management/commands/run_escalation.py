@@ -6,8 +6,9 @@ from traffic import services
 
 class Command(WritingCommand):
     help = (
-        "Evaluate the heavy-usage ladder for a month (months are evaluated in order; a "
-        "month already evaluated is left as it is). Without --month: every month due."
+        "Evaluate the heavy-usage ladder for a month (months are evaluated in order, and "
+        "only once confirmed: see /traffic/months/; a month already evaluated is left as "
+        "it is). Without --month: every confirmed month due."
     )
 
     def add_arguments(self, parser):
