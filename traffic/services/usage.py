@@ -49,6 +49,7 @@ from traffic import parsing
 from traffic.models import Evaluation, Line, MonthlyUsage
 from traffic.parsing import COLUMNS, MB_PER_GB, RowParser
 from traffic.services.evaluation import evaluations_enqueue_on_commit
+from traffic.services.partitions import months_replace, usage_partitioned
 from traffic.services.totals import monthly_totals_refresh
 
 STAGING = "traffic_usage_staging"
@@ -399,14 +400,20 @@ def _apply_staging() -> ImportResult:
         )
         cursor.execute(f"SELECT COUNT(*) FROM {line_table}")
         lines_after = cursor.fetchone()[0]
-        cursor.execute(
-            f"DELETE FROM {usage_table} WHERE month IN (SELECT DISTINCT month FROM {STAGING})"
-        )
-        cursor.execute(
-            f"INSERT INTO {usage_table} (line_id, month, usage_mb)"
-            f" SELECT l.id, s.month, s.usage_mb FROM {STAGING} s"
+        rows_sql = (
+            f"SELECT l.id, s.month, s.usage_mb FROM {STAGING} s"
             f" JOIN {line_table} l ON l.number = s.line"
         )
+        if usage_partitioned():
+            # Each month built as a new partition and swapped in (traffic.services.partitions).
+            months_replace(
+                cursor, [month for month, _count in month_counts], f"{rows_sql} WHERE s.month = %s"
+            )
+        else:
+            cursor.execute(
+                f"DELETE FROM {usage_table} WHERE month IN (SELECT DISTINCT month FROM {STAGING})"
+            )
+            cursor.execute(f"INSERT INTO {usage_table} (line_id, month, usage_mb) {rows_sql}")
     if moves_lines:
         monthly_totals_refresh()
     else:
