@@ -108,6 +108,33 @@ def test_a_plain_file_goes_straight_into_copy_and_stores_the_same_values(school_
     assert found[1].created == 8
 
 
+def test_values_at_the_edges_of_the_plain_form_store_the_same_either_way():
+    # Six integer and six decimal digits are converted in SQL; one more of either,
+    # or a dot without digits, goes to the Python parser: the same values.
+    body = (
+        "070-1111-0001,2022-09,999999.999999,,\n"
+        "070-1111-0002,2022-09,1000000,,\n"
+        "070-1111-0003,2022-09,1.1234567,,\n"
+        "070-1111-0004,2022-09,1.,,\n"
+        "070-1111-0005,2022-09,.5,,\n"
+        "070-1111-0006,2022-09,0000001.5,,\n"
+    )
+    found = same_both_ways((HEADER + body).encode(), path="file")
+    assert found[0] == "imported", found
+    assert found[1].created == 6
+
+
+def test_school_codes_at_the_edges_of_the_plain_form_are_refused_the_same_way():
+    body = (
+        "070-1111-0001,2022-09,1,ABCDEFGHIJKLMNOPQRST,\n"  # 20 characters: unknown code
+        "070-1111-0002,2022-09,1,ABCDEFGHIJKLMNOPQRSTU,\n"  # 21: too long
+        "070-1111-0003,2022-09,1,A 01,\n"
+        "070-1111-0004,2022-09,1,A\t01,\n"
+    )
+    found = same_both_ways((HEADER + body).encode(), path="file")
+    assert found[0] == "refused", found
+
+
 def test_a_shift_jis_file_with_japanese_cells_goes_straight_into_copy():
     text = (
         "電話番号,請求月,通信量(MB),契約者名\r\n"
