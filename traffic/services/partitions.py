@@ -58,20 +58,39 @@ def _attached(cursor) -> set[str]:
     return {name for (name,) in cursor.fetchall()}
 
 
-def _build(cursor, name: str, day: dt.date, rows_sql: str, params: Sequence) -> None:
-    """A table shaped like a partition of `day`'s month, filled, then indexed."""
-    first, after = _bounds(day)
-    cursor.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-    cursor.execute(f"INSERT INTO {name} (line_id, month, usage_mb) {rows_sql}", params)
-    # The CHECK lets ATTACH skip its scan; the keys match the parent's, so ATTACH takes
-    # these indexes as the partition's instead of building its own.
+def _build(cursor, days: Sequence[dt.date], rows_sql: str) -> None:
+    """For each of `days`, a table shaped like its month's partition
+    (`<partition>_new`), filled by one pass over `rows_sql`, then indexed."""
+    load = f"{TABLE}_load"
+    # A partitioned table of our own routes the rows to the new tables in one pass;
+    # they are detached from it before their indexes are built.
     cursor.execute(
-        f"ALTER TABLE {name} ADD CONSTRAINT {name}_month"
-        f" CHECK (month >= '{first}' AND month < '{after}'),"
-        f" ADD CONSTRAINT {name}_pkey PRIMARY KEY (id, month),"
-        f" ADD CONSTRAINT {name}_line_id_month_key UNIQUE (line_id, month)"
+        f"CREATE TABLE {load} (LIKE {TABLE} INCLUDING DEFAULTS) PARTITION BY RANGE (month)"
     )
-    cursor.execute(f"CREATE INDEX {name}_month_usage_mb_idx ON {name} (month, usage_mb)")
+    for day in days:
+        name = f"{partition_name(day)}_new"
+        first, after = _bounds(day)
+        cursor.execute(
+            f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        )
+        cursor.execute(
+            f"ALTER TABLE {load} ATTACH PARTITION {name} FOR VALUES FROM ('{first}') TO ('{after}')"
+        )
+    cursor.execute(f"INSERT INTO {load} (line_id, month, usage_mb) {rows_sql}")
+    for day in days:
+        name = f"{partition_name(day)}_new"
+        first, after = _bounds(day)
+        cursor.execute(f"ALTER TABLE {load} DETACH PARTITION {name}")
+        # The CHECK lets ATTACH skip its scan; the keys match the parent's, so ATTACH
+        # takes these indexes as the partition's instead of building its own.
+        cursor.execute(
+            f"ALTER TABLE {name} ADD CONSTRAINT {name}_month"
+            f" CHECK (month >= '{first}' AND month < '{after}'),"
+            f" ADD CONSTRAINT {name}_pkey PRIMARY KEY (id, month),"
+            f" ADD CONSTRAINT {name}_line_id_month_key UNIQUE (line_id, month)"
+        )
+        cursor.execute(f"CREATE INDEX {name}_month_usage_mb_idx ON {name} (month, usage_mb)")
+    cursor.execute(f"DROP TABLE {load}")
 
 
 def _rename(cursor, old: str, new: str) -> None:
@@ -83,10 +102,10 @@ def _rename(cursor, old: str, new: str) -> None:
 
 def months_replace(cursor, months: Iterable[dt.date], rows_sql: str) -> None:
     """Replaces the usage of `months` (first days) with the rows `rows_sql` selects:
-    (line_id, month, usage_mb), with a `%s` for the month. See the module docstring."""
+    (line_id, month, usage_mb), every row in one of those months. See the module
+    docstring."""
     days = sorted(set(months))
-    for day in days:
-        _build(cursor, f"{partition_name(day)}_new", day, rows_sql, [day])
+    _build(cursor, days, rows_sql)
     # The swap. Drops first: the lock they need on the usage table (ACCESS EXCLUSIVE)
     # is then taken once, before the attaches' weaker one.
     attached = _attached(cursor)
@@ -122,5 +141,5 @@ def usage_partitions_ensure(months: Iterable[dt.date]) -> None:
                 cursor,
                 [day],
                 f"SELECT line_id, month, usage_mb FROM {DEFAULT}"
-                " WHERE date_trunc('month', month)::date = %s",
+                f" WHERE date_trunc('month', month)::date = '{day.isoformat()}'",
             )
