@@ -517,14 +517,22 @@ def _apply_staging() -> ImportResult:
         )
         moves_lines = cursor.fetchone() is not None
         # A line's school comes from the file when it says; otherwise it stays as it was.
+        # New lines inserted, then only the lines whose school changes updated: an
+        # upsert (ON CONFLICT DO UPDATE … WHERE) locks every existing line it meets,
+        # 300,000 row locks when a prefecture's month is imported again.
         cursor.execute(
             f"INSERT INTO {line_table} (number, school_id)"
             f" SELECT s.line, MAX(sc.id) FROM {STAGING} s"
             f" LEFT JOIN {school_table} sc ON sc.code = s.school_code"
-            " WHERE 1 = 1 GROUP BY s.line"
-            " ON CONFLICT (number) DO UPDATE SET school_id = EXCLUDED.school_id"
-            f" WHERE EXCLUDED.school_id IS NOT NULL AND ({line_table}.school_id IS NULL"
-            f" OR {line_table}.school_id <> EXCLUDED.school_id)"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {line_table} l WHERE l.number = s.line)"
+            " GROUP BY s.line"
+        )
+        cursor.execute(
+            f"UPDATE {line_table} SET school_id = f.school_id FROM ("
+            f" SELECT s.line, MAX(sc.id) AS school_id FROM {STAGING} s"
+            f" JOIN {school_table} sc ON sc.code = s.school_code GROUP BY s.line) f"
+            f" WHERE {line_table}.number = f.line AND ({line_table}.school_id IS NULL"
+            f" OR {line_table}.school_id <> f.school_id)"
         )
         cursor.execute(f"SELECT COUNT(*) FROM {line_table}")
         lines_after = cursor.fetchone()[0]
