@@ -6,7 +6,8 @@ at a time (admin, tests) for a month that has no partition yet. SQLite keeps the
 table; `usage_partitioned()` says which one the database has.
 
 The usage import replaces its months with `months_replace`: each month's rows go into
-a new table with no index (a bulk `INSERT … SELECT`), its indexes and constraints are
+a new table with no index (one `INSERT … SELECT` for all the months, routed through a
+partitioned load table of its own), its indexes and constraints are
 built on the whole table at once, and only then, still in the import's transaction,
 the old partition (if any) is dropped and the new one attached. Readers of the usage
 table wait only for that swap and what follows it in the transaction (the monthly
