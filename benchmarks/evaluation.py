@@ -58,6 +58,12 @@ def generate(lines: int) -> None:
         School(code=f"B{i:03d}", name=f"ベンチ{i}小学校", kind=School.Kind.ELEMENTARY)
         for i in range(SCHOOLS)
     )
+    import datetime as dt
+
+    from traffic.services.partitions import usage_partitions_ensure
+
+    # The months' own partitions (PostgreSQL), as an import leaves them.
+    usage_partitions_ensure([dt.date(2022, 9, 1), dt.date(2022, 10, 1)])
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO traffic_line (number, school_id)"

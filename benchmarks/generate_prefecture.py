@@ -45,6 +45,7 @@ def main() -> int:
     from traffic.models import Line
     from traffic.services import monthly_totals_refresh
     from traffic.services.months import usage_months_record
+    from traffic.services.partitions import usage_partitions_ensure
 
     if Line.objects.filter(number__startswith=PREFIX).exists():
         print("this database already holds the generated lines; nothing done")
@@ -55,6 +56,8 @@ def main() -> int:
         return 1
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
+        # The months' own partitions, as an import leaves them (not the default one).
+        usage_partitions_ensure([dt.date.fromisoformat(month) for month in MONTHS])
         cursor.execute(
             "INSERT INTO traffic_line (number, school_id) SELECT"
             f" '{PREFIX}' || lpad((i / 10000)::text, 3, '0') || '-' || lpad((i %% 10000)::text, 4, '0'),"

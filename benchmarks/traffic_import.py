@@ -1,15 +1,23 @@
-"""Import speed of the carrier CSV against a raw COPY of the same file, in one run.
+r"""Import speed of the carrier CSV against a raw COPY of the same file, in one run.
 
     DATABASE_URL=postgres://… python benchmarks/traffic_import.py [--prefecture]
+        [--repeat N] [--no-large]
 
 Generates 25,000 lines × 12 months (with --prefecture 300,000 × 12) as a CSV, then
-measures on a scratch database (<name>_bench, created and dropped here):
-- rows/s of the import service (raw cells by COPY, checked and converted in SQL,
-  set-based apply; see docs/traffic.md);
-- rows/s of a raw `COPY … FROM STDIN (FORMAT csv)` of the same bytes into a bare
-  table: the floor nothing can beat;
-- their ratio, the peak memory (max RSS) of each phase;
-- the time and number of SQL queries to evaluate one month.
+measures on a scratch database (<name>_bench, created and dropped here), `--repeat`
+times interleaved (medians printed; each import after the first replaces the year):
+- a raw `COPY … FROM STDIN (FORMAT csv)` of the same bytes into a bare table: the
+  floor nothing can beat;
+- psql's `\copy` of the file into a table with a unique (line, month) index and a
+  month index, the whole command timed (psql's start included): the baseline of
+  issue 14 (target: the import ≤ 1.5× it);
+- the import in-process (an import batch as `import_traffic` runs it) and the whole
+  `manage.py import_traffic` command (Python and Django start included);
+- the time to re-import one month, and the time and SQL queries to evaluate one;
+- unless --no-large: replacing one month (300,000 rows) in a usage table of
+  300,000 lines × 12 months (3.6M rows), the partition swap against the old
+  `DELETE` + `INSERT` on a plain table with the same rows and indexes, and the whole
+  in-process import of that month's file.
 Nothing here asserts a time.
 """
 
@@ -19,6 +27,8 @@ import argparse
 import os
 import random
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,10 +73,182 @@ def write_csv(path: Path, lines: int) -> int:
     return rows
 
 
+def variant(path: Path, number: int) -> Path:
+    """A copy of the file with `number` + 1 blank lines after its last row."""
+    own = path.with_name(f"usage-{number}.csv")
+    with path.open("rb") as src, own.open("wb") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+        dst.write(b"\n" * (number + 1))
+    return own
+
+
+def raw_copy(path: Path) -> float:
+    """The same bytes, raw COPY into a bare table: the floor."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_bare (line text, month text, usage text, school text)"
+        )
+        start = time.perf_counter()
+        with (
+            path.open("rb") as binary,
+            cursor.copy("COPY bench_bare FROM STDIN (FORMAT csv, HEADER true)") as copy,
+        ):
+            while chunk := binary.read(1 << 20):
+                copy.write(chunk)
+        seconds = time.perf_counter() - start
+        cursor.execute("DROP TABLE bench_bare")
+    return seconds
+
+
+def _database() -> dict:
+    return connection.settings_dict
+
+
+def psql_copy(path: Path) -> float:
+    """psql `\\copy` of the file into a table with a unique (line, month) index and a
+    month index: the whole command, as an operator would type it."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_indexed")
+        cursor.execute(
+            "CREATE TABLE bench_indexed (line text NOT NULL, month text NOT NULL,"
+            " usage numeric NOT NULL, school text, UNIQUE (line, month))"
+        )
+        cursor.execute("CREATE INDEX bench_indexed_month ON bench_indexed (month)")
+    db = _database()
+    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
+    command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db["NAME"]]
+    for flag, key in (("-h", "HOST"), ("-p", "PORT"), ("-U", "USER")):
+        if db.get(key):
+            command += [flag, str(db[key])]
+    command += ["-c", f"\\copy bench_indexed FROM '{path}' (FORMAT csv, HEADER true)"]
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True)
+    seconds = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_indexed")
+    return seconds
+
+
+def import_command(path: Path) -> float:
+    """`manage.py import_traffic` on the file, the whole command (a new process)."""
+    db = _database()
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url}
+    root = Path(__file__).resolve().parent.parent
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "manage.py", "import_traffic", str(path)],
+        cwd=root,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
+LARGE_LINES = 300_000
+LARGE_MONTHS = [f"2021-{m:02d}-01" for m in range(1, 13)]
+
+
+def replace_in_large_table() -> None:
+    """One month (300,000 rows) replaced in a usage table of 3.6M rows: the partition
+    swap against the old DELETE + INSERT on a plain table holding the same rows."""
+    import datetime as dt
+
+    from traffic.services import usage_import
+    from traffic.services.partitions import months_replace
+
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO traffic_line (number, school_id) SELECT"
+            " '070-5' || lpad((i / 10000)::text, 3, '0') || '-' || lpad((i %% 10000)::text, 4, '0'),"
+            " NULL FROM generate_series(0, %s) i",
+            [LARGE_LINES - 1],
+        )
+        months_replace(
+            cursor,
+            [dt.date.fromisoformat(month) for month in LARGE_MONTHS],
+            "SELECT l.id, m.day, round((random() * 4096)::numeric, 3) FROM traffic_line l"
+            f" CROSS JOIN unnest('{{{','.join(LARGE_MONTHS)}}}'::date[]) m(day)"
+            " WHERE l.number LIKE '070-5%'",
+        )
+        # The same rows in a plain table with the old indexes, for the old way.
+        cursor.execute(
+            "CREATE TABLE bench_plain AS SELECT u.id, u.month, u.usage_mb, u.line_id"
+            " FROM traffic_monthlyusage u WHERE u.month < '2022-01-01'"
+        )
+        cursor.execute("ALTER TABLE bench_plain ADD PRIMARY KEY (id)")
+        cursor.execute("ALTER TABLE bench_plain ADD UNIQUE (line_id, month)")
+        cursor.execute("CREATE INDEX bench_plain_month_mb ON bench_plain (month, usage_mb)")
+        cursor.execute("ANALYZE")
+    cursor = connection.cursor()
+    cursor.execute("SELECT COUNT(*) FROM bench_plain")
+    total = cursor.fetchone()[0]
+    print(
+        f"large table: {LARGE_LINES:,} lines × 12 months = {total:,} rows "
+        f"(made in {time.perf_counter() - start:.0f} s)",
+        flush=True,
+    )
+    day = dt.date(2021, 6, 1)
+    new_rows = (
+        f"SELECT l.id, '{day.isoformat()}'::date, round((random() * 4096)::numeric, 3)"
+        " FROM traffic_line l WHERE l.number LIKE '070-5%'"
+    )
+    old_runs, swap_runs = [], []
+    for _attempt in range(3):
+        with transaction.atomic():
+            start = time.perf_counter()
+            cursor.execute("DELETE FROM bench_plain WHERE month = %s", [day])
+            cursor.execute(
+                f"INSERT INTO bench_plain (id, line_id, month, usage_mb)"
+                f" SELECT nextval('traffic_monthlyusage_id_seq'), n.* FROM ({new_rows}) n"
+            )
+            old_runs.append(time.perf_counter() - start)
+        with transaction.atomic():
+            start = time.perf_counter()
+            months_replace(cursor, [day], new_rows)
+            swap_runs.append(time.perf_counter() - start)
+    print(
+        f"replace one month ({LARGE_LINES:,} rows) in {total:,}, SQL only, median of 3:"
+        f" DELETE + INSERT (plain table, the old way) {statistics.median(old_runs):.2f} s,"
+        f" partition swap {statistics.median(swap_runs):.2f} s",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "june.csv"
+        rng = random.Random(6)
+        with path.open("w", encoding="utf-8", newline="") as out:
+            out.write("回線番号,利用月,データ通信量(GB)\n")
+            for i in range(LARGE_LINES):
+                out.write(
+                    f"070-5{i // 10000:03d}-{i % 10000:04d},2021-06,{rng.lognormvariate(0.5, 1.0):.2f}\n"
+                )
+        runs = []
+        for _attempt in range(3):
+            start = time.perf_counter()
+            with path.open("rb") as binary:
+                result = usage_import(file=binary)
+            runs.append(time.perf_counter() - start)
+            assert result.created == LARGE_LINES
+        print(
+            f"re-import of one month's file ({LARGE_LINES:,} rows) into the {total:,}-row"
+            f" table, in-process, whole import: median {statistics.median(runs):.2f} s"
+            f" ({', '.join(f'{run:.2f}' for run in runs)})",
+            flush=True,
+        )
+    cursor.execute("DROP TABLE bench_plain")
+    cursor.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--prefecture", action="store_true", help="300,000 lines × 12 months")
-    args = parser.parse_args()
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved runs (medians)")
+    parser.add_argument("--no-large", action="store_true", help="skip the 3.6M-row table")
+    args, _unknown = parser.parse_known_args()
     lines = 300_000 if args.prefecture else 25_000
     if connection.vendor != "postgresql":
         print("warning: not PostgreSQL; figures are for the SQLite path", flush=True)
@@ -75,12 +257,15 @@ def main() -> int:
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"{base_name}_bench"
     created = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        return run(lines)
+        status = run(lines, max(args.repeat, 1))
+        if not args.no_large and connection.vendor == "postgresql":
+            replace_in_large_table()
+        return status
     finally:
         connection.creation.destroy_test_db(created, verbosity=0)
 
 
-def run(lines: int) -> int:
+def run(lines: int, repeat: int) -> int:
     from gigaportal import imports
     from gigaportal.calendar import Month
     from gigaportal.models import ImportBatch, ObjectChange, School
@@ -103,48 +288,73 @@ def run(lines: int) -> int:
             flush=True,
         )
 
-        # Baseline: the same bytes, raw COPY into a bare table.
+        raw_runs, copy_runs, import_runs, command_runs = [], [], [], []
         rss_before = max_rss_mb()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE UNLOGGED TABLE bench_bare (line text, month text, usage text, school text)"
-            )
+        for attempt in range(repeat):
+            raw_runs.append(raw_copy(path))
+            if connection.vendor == "postgresql":
+                copy_runs.append(psql_copy(path))
+            # The whole import as `manage.py import_traffic` runs it: an import batch (the
+            # file's SHA-256, the batch row and its one change-log entry) around the import.
+            # A file imported before is "unchanged" (its SHA-256): each import gets its own
+            # copy, told apart by blank lines after the last row (which the import skips).
+            own = variant(path, 2 * attempt)
             start = time.perf_counter()
-            with (
-                path.open("rb") as binary,
-                cursor.copy("COPY bench_bare FROM STDIN (FORMAT csv, HEADER true)") as copy,
-            ):
-                while chunk := binary.read(1 << 20):
-                    copy.write(chunk)
-            raw_seconds = time.perf_counter() - start
-            cursor.execute("DROP TABLE bench_bare")
-        raw_rate = rows / raw_seconds
+            with own.open("rb") as binary:
+                batch = imports.batch_import(kind="traffic_usage", file=binary, by=COMMAND_LINE)
+            import_runs.append(time.perf_counter() - start)
+            assert batch.status == ImportBatch.Status.DONE and batch.created == rows, batch.errors
+            if connection.vendor == "postgresql":
+                command_runs.append(import_command(variant(path, 2 * attempt + 1)))
+                latest = ImportBatch.objects.order_by("-pk").first()
+                assert latest.status == ImportBatch.Status.DONE and latest.created == rows
+            print(
+                f"  run {attempt + 1}: raw COPY {raw_runs[-1]:.2f} s, psql \\copy "
+                f"{copy_runs[-1] if copy_runs else float('nan'):.2f} s, import in-process "
+                f"{import_runs[-1]:.2f} s, import_traffic command "
+                f"{command_runs[-1] if command_runs else float('nan'):.2f} s",
+                flush=True,
+            )
+        raw_seconds = statistics.median(raw_runs)
+        import_seconds = statistics.median(import_runs)
+        print(f"medians of {repeat} interleaved runs:", flush=True)
         print(
-            f"raw COPY:      {raw_seconds:7.2f} s  {raw_rate:12,.0f} rows/s  (max RSS {max_rss_mb():.0f} MB)",
+            f"raw COPY:      {raw_seconds:7.2f} s  {rows / raw_seconds:12,.0f} rows/s",
             flush=True,
         )
-
-        # The whole import as `manage.py import_traffic` runs it: an import batch (the
-        # file's SHA-256, the batch row and its one change-log entry) around the import.
-        start = time.perf_counter()
+        if copy_runs:
+            copy_seconds = statistics.median(copy_runs)
+            command_seconds = statistics.median(command_runs)
+            print(
+                f"psql \\copy (unique (line, month) and month indexes, whole command): "
+                f"{copy_seconds:7.2f} s  {rows / copy_seconds:12,.0f} rows/s",
+                flush=True,
+            )
+        print(
+            f"import in-process:{import_seconds:7.2f} s  {rows / import_seconds:12,.0f} rows/s  "
+            f"(max RSS {max_rss_mb():.0f} MB; {max_rss_mb() - rss_before:+.0f} MB over the "
+            "baseline phase)",
+            flush=True,
+        )
+        if copy_runs:
+            print(
+                f"import_traffic command (whole, Python start included): {command_seconds:7.2f} s",
+                flush=True,
+            )
+            print(
+                f"ratio import/psql \\copy: {import_seconds / copy_seconds:.2f}× in-process, "
+                f"{command_seconds / copy_seconds:.2f}× the whole command",
+                flush=True,
+            )
+        print(f"ratio import/raw COPY: {import_seconds / raw_seconds:.2f}×", flush=True)
         with path.open("rb") as binary:
             digest_seconds = time.perf_counter()
             imports.file_digest(binary)
             digest_seconds = time.perf_counter() - digest_seconds
-            batch = imports.batch_import(kind="traffic_usage", file=binary, by=COMMAND_LINE)
-        import_seconds = time.perf_counter() - start
-        assert batch.status == ImportBatch.Status.DONE and batch.created == rows, batch.errors
-        import_rate = rows / import_seconds
         print(
-            f"import_traffic:{import_seconds:7.2f} s  {import_rate:12,.0f} rows/s  (max RSS {max_rss_mb():.0f} MB; "
-            f"{max_rss_mb() - rss_before:+.0f} MB over the baseline phase)",
-            flush=True,
-        )
-        print(f"ratio import/raw COPY: {import_seconds / raw_seconds:.2f}×", flush=True)
-        print(
-            f"  of which the file's SHA-256 (counted twice above: once here, once in the "
-            f"batch): {digest_seconds:.2f} s; change-log rows written: "
-            f"{ObjectChange.objects.filter(action='import').count()} for {rows:,} rows",
+            f"  of which the file's SHA-256: {digest_seconds:.2f} s; change-log rows written: "
+            f"{ObjectChange.objects.filter(action='import').count()} for {len(import_runs)} "
+            f"in-process imports of {rows:,} rows",
             flush=True,
         )
 

@@ -330,6 +330,14 @@ class TableReader:
         problems.raise_if_any()
         return positions, labels
 
+    def reopen(self) -> TableReader:
+        """A new reader over the same file from its start, for an importer that read
+        the bytes itself or gives up a faster path half-way; this reader lets go of the
+        file without closing it (and cannot be read any more)."""
+        binary = self._text.detach()
+        binary.seek(0)
+        return TableReader(binary, list(self.columns.values()), limit=self.errors.limit)
+
     def has_column(self, key: str) -> bool:
         return key in self._positions
 

@@ -5,20 +5,29 @@ The header is read by the shared TableReader (encoding, aliases, missing columns
 Every good row ends up in a temporary staging table of typed rows; checks that need
 the whole file (a line twice in one month, unknown school codes) run as SQL on it.
 Only when nothing is wrong is it applied, set-based: new lines inserted, the file's
-months deleted and inserted again. All of it in one transaction: a bad file writes
-nothing, and importing a month again replaces it.
+months deleted and inserted again (on PostgreSQL each month is built as a new
+partition and swapped in: traffic.services.partitions). All of it in one transaction:
+a bad file writes nothing, and importing a month again replaces it.
 
 How the rows reach the staging table:
 - SQLite (the embedded default): each row is parsed in Python (traffic.parsing.RowParser,
   NFKC, the shared cell parsers) and inserted in batches.
-- PostgreSQL: the csv module splits the records (the reader's own, so row numbers,
-  blank rows and short rows are exactly as on SQLite) and the raw cells stream,
-  re-encoded as CSV, into a text staging table with `COPY … FROM STDIN`. SQL then
+- PostgreSQL, a plain file (UTF-8 or CP932, no double quote, every row as wide as the
+  header, no blank line between rows: what carriers' systems write): the file's
+  bytes go as they are into a raw text table by `COPY … (FORMAT csv, HEADER,
+  ENCODING 'UTF8'|'SJIS')`, rows numbered in file order; Python never touches a row.
+- PostgreSQL, any other file: the csv module splits the records (the reader's own, so
+  row numbers, blank rows and short rows are exactly as on SQLite) and the raw cells
+  stream, re-encoded as CSV, into the raw table with `COPY … FROM STDIN`. A file
+  the direct COPY refuses (a short or long row, a blank line, a byte PostgreSQL cannot
+  decode) comes this way after the refused attempt is rolled back.
+- Either way, SQL then
   converts in one pass every row in the plain form carriers write (ASCII line
   number, digits and commas, a month spelling that `parse_month` accepted, ASCII
   school code) and sets the rest aside. Those few rows go through the RowParser, the
   same code as on SQLite, which gives their errors (same messages, same row order,
-  same cap) or their values. So both paths accept the same files, store the same
+  same cap) or their values; a set-aside row whose every cell is empty or spaces (as
+  Excel leaves them) is skipped but keeps its number, as the reader does. So both paths accept the same files, store the same
   values and refuse with the same messages. A record the csv module cannot read
   sends the whole file through the Python path, which reports it.
 
@@ -35,7 +44,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import IO
 
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -50,10 +59,13 @@ from traffic.models import Line, MonthlyUsage
 from traffic.parsing import COLUMNS, MB_PER_GB, RowParser
 from traffic.services import months
 from traffic.services.evaluation import evaluations_enqueue_on_commit
+from traffic.services.partitions import months_replace, usage_partitioned
 from traffic.services.totals import monthly_totals_refresh
 
 STAGING = "traffic_usage_staging"
 RAW = "traffic_usage_raw"  # PostgreSQL: the cells as read, before any check
+RAW_FILE = "traffic_usage_file"  # PostgreSQL: every cell of the file, by direct COPY
+COPY_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp932": "SJIS"}
 SPELLINGS = "traffic_usage_month_spellings"  # PostgreSQL: each month spelling, parsed
 SET_ASIDE = "traffic_usage_set_aside"  # PostgreSQL: rows for the Python parsers
 COPY_CHUNK = 1 << 20
@@ -88,13 +100,7 @@ def usage_import(
     with transaction.atomic():
         _create_staging()
         if _is_postgres() and not python_parsing:
-            try:
-                with transaction.atomic():
-                    _stage_raw_cells(reader, usage_key, file, progress)
-            except csv.Error:
-                file.seek(0)
-                reader = TableReader(file, COLUMNS)
-                _fill_staging(_parsed_rows(reader, usage_key, file, progress))
+            reader = _stage_on_postgres(reader, usage_key, file, progress)
         else:
             _fill_staging(_parsed_rows(reader, usage_key, file, progress))
         for error in _whole_file_problems(reader):
@@ -121,15 +127,122 @@ def _parsed_rows(
 
 # --- PostgreSQL: raw cells by COPY, converted in SQL ---------------------------------
 
+
+class _NotPlain(Exception):
+    """The file is not plain enough for its bytes to go straight into COPY."""
+
+
+def _stage_on_postgres(
+    reader: TableReader, usage_key: str, file: IO[bytes], progress: Progress | None
+) -> TableReader:
+    """Stages the file by the fastest path that reads it exactly as the Python path
+    does, and returns the reader holding its row count and row errors:
+    1. the file's bytes straight into COPY (plain UTF-8/CP932 CSV, see _stage_file);
+    2. else the csv module's records, their cells streamed into COPY;
+    3. else (a record the csv module cannot read) every row through the Python path,
+       which reports it."""
+    if reader.encoding in COPY_ENCODINGS:
+        try:
+            with transaction.atomic():
+                _stage_file(reader, usage_key, file, progress)
+            return reader
+        except (_NotPlain, DataError, connection.Database.DataError):
+            # COPY's own errors (psycopg's, not wrapped by Django) are DataErrors too.
+            reader = reader.reopen()
+    try:
+        with transaction.atomic():
+            _stage_raw_cells(reader, usage_key, file, progress)
+        return reader
+    except csv.Error:
+        reader = reader.reopen()
+        _fill_staging(_parsed_rows(reader, usage_key, file, progress))
+        return reader
+
+
+def _raw_columns(reader: TableReader, usage_key: str) -> tuple[list[str], list[str]]:
+    """The column keys read from the file and their names in the raw table."""
+    keys = ["line_number", "month", usage_key]
+    names = ["line", "month", "usage"]
+    if reader.has_column("school_code"):
+        keys.append("school_code")
+        names.append("school")
+    return keys, names
+
+
+def _stage_file(
+    reader: TableReader, usage_key: str, file: IO[bytes], progress: Progress | None
+) -> None:
+    """The file's bytes, as they are, into a raw table by COPY (PostgreSQL decodes
+    them: ENCODING 'UTF8' or 'SJIS', its name for CP932), then converted like the
+    csv module's cells (_convert_raw). Only for a file PostgreSQL's CSV reader splits
+    exactly as the csv module does: no double quote anywhere (the two differ on
+    quotes inside a cell), the header on the first line, every row as wide as the
+    header and no blank line before the last row (COPY refuses those: DataError).
+    Anything else raises, and the caller rolls back and takes the csv module's path.
+    Rows are numbered by an identity column in file order: one per line, as the
+    reader numbers them when no cell is quoted."""
+    file.seek(0)
+    header = file.readline()
+    if b'"' in header or not header.endswith(b"\n"):
+        raise _NotPlain
+    width = header.count(b",") + 1
+    cells = [f"c{index}" for index in range(width)]
+    keys, names = _raw_columns(reader, usage_key)
+    picked = [f"c{reader.index_of(key)} AS {name}" for key, name in zip(keys, names, strict=True)]
+    if "school" not in names:
+        picked.append("''::text AS school")
+    cell_list = ", ".join(cells)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE {RAW_FILE} (row_no integer GENERATED ALWAYS AS IDENTITY"
+            f" (START WITH 2), {', '.join(f'{cell} text' for cell in cells)}) ON COMMIT DROP"
+        )
+        encoding = COPY_ENCODINGS[reader.encoding]
+        with cursor.copy(
+            f"COPY {RAW_FILE} ({cell_list}) FROM STDIN (FORMAT csv, HEADER true,"
+            f" ENCODING '{encoding}', FORCE_NOT_NULL ({cell_list}))"
+        ) as copy:
+            copy.write(header)
+            pending = b""  # line breaks at a chunk's end: blank lines if nothing follows
+            lines = 0
+            while chunk := file.read(COPY_CHUNK):
+                if b'"' in chunk:
+                    raise _NotPlain
+                chunk = pending + chunk
+                body = chunk.rstrip(b"\r\n")
+                pending = chunk[len(body) :]
+                copy.write(body)
+                lines += body.count(b"\n")
+                if progress:
+                    progress(lines, _tell(file))
+            # Blank lines after the last row: the Python path skips them too.
+            copy.write(pending[:2] if pending.startswith(b"\r\n") else pending[:1])
+        cursor.execute(
+            f"CREATE TEMP VIEW {RAW} AS SELECT row_no, {', '.join(picked)},"
+            f" concat({cell_list}) AS whole FROM {RAW_FILE}"
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM {RAW_FILE}")
+        reader.rows_read = cursor.fetchone()[0]
+        _convert_raw(cursor, reader, keys, usage_key)
+        cursor.execute(f"DROP VIEW {RAW}")
+        cursor.execute(f"DROP TABLE {RAW_FILE}")
+        if reader.rows_read == 0 and not reader.errors:
+            reader.errors.add(0, "", _("The file has a header but no data rows."))
+
+
 # A cell in one of these forms reads the same before and after NFKC and strip, and its
 # SQL conversion gives exactly what the Python parser gives; anything else is set aside.
 _PLAIN_ROW = (
-    "r.line ~ '^[0-9-]+$' AND length(replace(r.line, '-', '')) IN (10, 11)"
+    # (Negated classes and explicit lengths: PostgreSQL's bounded repeats, `{1,20}`,
+    # cost more than the rest of the conversion.)
+    "r.line !~ '[^0-9-]' AND length(replace(r.line, '-', '')) IN (10, 11)"
+    f" AND length(r.line) <= {COLUMNS[0].max_length}"
     " AND m.day IS NOT NULL"
     # Below MAX_USAGE_GB in either unit (six integer digits), so every value the SQL
     # takes is one the Python parser accepts; larger ones are judged there.
-    r" AND replace(r.usage, ',', '') ~ '^[0-9]{1,6}(\.[0-9]{1,6})?$'"
-    " AND (r.school = '' OR r.school ~ '^[!-~]{1,20}$')"
+    r" AND u.plain ~ '^[0-9]+(\.[0-9]+)?$'"
+    " AND length(split_part(u.plain, '.', 1)) <= 6 AND length(split_part(u.plain, '.', 2)) <= 6"
+    " AND r.school !~ '[^!-~]' AND length(r.school) <= 20"
 )
 _LINE_SQL = (
     "CASE WHEN length(d.digits) = 11"
@@ -141,17 +254,14 @@ _LINE_SQL = (
 def _stage_raw_cells(
     reader: TableReader, usage_key: str, file: IO[bytes], progress: Progress | None
 ) -> None:
-    keys = ["line_number", "month", usage_key]
-    names = ["line", "month", "usage"]
-    if reader.has_column("school_code"):
-        keys.append("school_code")
-        names.append("school")
+    keys, names = _raw_columns(reader, usage_key)
     pick = operator.itemgetter(*(reader.index_of(key) for key in keys))
     with connection.cursor() as cursor:
+        # `whole` (every cell, for the blank-row rule) is NULL: raw_rows skips blank rows.
         cursor.execute(
             f"CREATE TEMP TABLE {RAW} (row_no integer NOT NULL, line text NOT NULL,"
-            " month text NOT NULL, usage text NOT NULL, school text NOT NULL DEFAULT '')"
-            " ON COMMIT DROP"
+            " month text NOT NULL, usage text NOT NULL, school text NOT NULL DEFAULT '',"
+            " whole text) ON COMMIT DROP"
         )
         columns = ", ".join(names)
         buffer = io.StringIO()
@@ -168,29 +278,41 @@ def _stage_raw_cells(
                 if progress and reader.rows_read % PROGRESS_EVERY == 0:
                     progress(reader.rows_read, _tell(file))
             copy.write(buffer.getvalue())
-        _parse_month_spellings(cursor)
-        usage_sql = "replace(r.usage, ',', '')::numeric"
-        if usage_key == "usage_gb":
-            usage_sql = f"{usage_sql} * {MB_PER_GB}"
-        cursor.execute(
-            f"CREATE TEMP TABLE {SET_ASIDE} (row_no integer PRIMARY KEY, line text,"
-            " month text, usage text, school text) ON COMMIT DROP"
-        )
-        cursor.execute(
-            f"WITH checked AS MATERIALIZED ("
-            f" SELECT r.*, m.day, COALESCE({_PLAIN_ROW}, false) AS plain"
-            f" FROM {RAW} r LEFT JOIN {SPELLINGS} m ON m.spelling = r.month),"
-            f" good AS (INSERT INTO {STAGING} (row_no, line, month, usage_mb, school_code)"
-            f" SELECT r.row_no, {_LINE_SQL}, r.day, {usage_sql}, NULLIF(r.school, '')"
-            " FROM checked r CROSS JOIN LATERAL (SELECT replace(r.line, '-', '') AS digits) d"
-            " WHERE r.plain)"
-            f" INSERT INTO {SET_ASIDE} SELECT row_no, line, month, usage, school"
-            " FROM checked WHERE NOT plain"
-        )
-        _parse_set_aside(cursor, reader, keys, usage_key)
-        # ON COMMIT DROP does not fire inside an outer transaction (tests, a caller's).
-        cursor.execute(f"DROP TABLE {RAW}, {SPELLINGS}, {SET_ASIDE}")
-        cursor.execute(f"ANALYZE {STAGING}")
+        _convert_raw(cursor, reader, keys, usage_key)
+        cursor.execute(f"DROP TABLE {RAW}")
+
+
+def _convert_raw(cursor, reader: TableReader, keys: list[str], usage_key: str) -> None:
+    """The raw table's (or view's) rows into the staging table: the plain ones
+    converted in SQL, the rest set aside for the Python row parser."""
+    _parse_month_spellings(cursor)
+    usage_sql = "replace(r.usage, ',', '')::numeric"
+    if usage_key == "usage_gb":
+        usage_sql = f"{usage_sql} * {MB_PER_GB}"
+    cursor.execute(
+        f"CREATE TEMP TABLE {SET_ASIDE} (row_no integer PRIMARY KEY, line text,"
+        " month text, usage text, school text, whole text) ON COMMIT DROP"
+    )
+    # The rows not in a plain form first (the check runs once per row), then every
+    # other row converted: an anti-join on the few set aside, no materialised pass.
+    cursor.execute(
+        f"INSERT INTO {SET_ASIDE} SELECT r.row_no, r.line, r.month, r.usage, r.school, r.whole"
+        f" FROM {RAW} r LEFT JOIN {SPELLINGS} m ON m.spelling = r.month"
+        " CROSS JOIN LATERAL (SELECT replace(r.usage, ',', '') AS plain) u"
+        f" WHERE NOT COALESCE({_PLAIN_ROW}, false)"
+    )
+    cursor.execute(f"ANALYZE {SET_ASIDE}")
+    cursor.execute(
+        f"INSERT INTO {STAGING} (row_no, line, month, usage_mb, school_code)"
+        f" SELECT r.row_no, {_LINE_SQL}, m.day, {usage_sql}, NULLIF(r.school, '')"
+        f" FROM {RAW} r JOIN {SPELLINGS} m ON m.spelling = r.month"
+        " CROSS JOIN LATERAL (SELECT replace(r.line, '-', '') AS digits) d"
+        f" WHERE NOT EXISTS (SELECT FROM {SET_ASIDE} a WHERE a.row_no = r.row_no)"
+    )
+    _parse_set_aside(cursor, reader, keys, usage_key)
+    # ON COMMIT DROP does not fire inside an outer transaction (tests, a caller's).
+    cursor.execute(f"DROP TABLE {SPELLINGS}, {SET_ASIDE}")
+    cursor.execute(f"ANALYZE {STAGING}")
 
 
 def _parse_month_spellings(cursor) -> None:
@@ -233,7 +355,7 @@ def _parse_set_aside(cursor, reader: TableReader, keys: list[str], usage_key: st
     after = 0
     while True:
         cursor.execute(
-            f"SELECT row_no, line, month, usage, school FROM {SET_ASIDE}"
+            f"SELECT row_no, line, month, usage, school, whole FROM {SET_ASIDE}"
             " WHERE row_no > %s ORDER BY row_no LIMIT %s",
             [after, SQLITE_BATCH],
         )
@@ -242,7 +364,10 @@ def _parse_set_aside(cursor, reader: TableReader, keys: list[str], usage_key: st
             return
         after = batch[-1][0]
         good = []
-        for number, *cells in batch:
+        for number, *cells, whole in batch:
+            if whole is not None and not whole.strip():
+                reader.rows_read -= 1  # a blank row (every cell empty or spaces): skipped
+                continue
             parsed = parse(reader.row(number, dict(zip(keys, cells, strict=False))))
             if parsed is not None:
                 good.append(parsed)
@@ -276,6 +401,10 @@ def _is_postgres() -> bool:
 def _create_staging() -> None:
     with connection.cursor() as cursor:
         if _is_postgres():
+            # Memory for the whole-file GROUP BYs and the index builds of the new month
+            # partitions (the defaults, 4 MB and 64 MB, spill 300,000 rows to disk).
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             cursor.execute(
                 f"CREATE TEMP TABLE {STAGING} (row_no integer NOT NULL, line varchar(20) NOT NULL,"
                 " month date NOT NULL, usage_mb numeric(14, 3) NOT NULL, school_code varchar(20))"
@@ -382,25 +511,37 @@ def _apply_staging() -> ImportResult:
         )
         moves_lines = cursor.fetchone() is not None
         # A line's school comes from the file when it says; otherwise it stays as it was.
+        # New lines inserted, then only the lines whose school changes updated: an
+        # upsert (ON CONFLICT DO UPDATE … WHERE) locks every existing line it meets,
+        # 300,000 row locks when a prefecture's month is imported again.
         cursor.execute(
             f"INSERT INTO {line_table} (number, school_id)"
             f" SELECT s.line, MAX(sc.id) FROM {STAGING} s"
             f" LEFT JOIN {school_table} sc ON sc.code = s.school_code"
-            " WHERE 1 = 1 GROUP BY s.line"
-            " ON CONFLICT (number) DO UPDATE SET school_id = EXCLUDED.school_id"
-            f" WHERE EXCLUDED.school_id IS NOT NULL AND ({line_table}.school_id IS NULL"
-            f" OR {line_table}.school_id <> EXCLUDED.school_id)"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {line_table} l WHERE l.number = s.line)"
+            " GROUP BY s.line"
+        )
+        cursor.execute(
+            f"UPDATE {line_table} SET school_id = f.school_id FROM ("
+            f" SELECT s.line, MAX(sc.id) AS school_id FROM {STAGING} s"
+            f" JOIN {school_table} sc ON sc.code = s.school_code GROUP BY s.line) f"
+            f" WHERE {line_table}.number = f.line AND ({line_table}.school_id IS NULL"
+            f" OR {line_table}.school_id <> f.school_id)"
         )
         cursor.execute(f"SELECT COUNT(*) FROM {line_table}")
         lines_after = cursor.fetchone()[0]
-        cursor.execute(
-            f"DELETE FROM {usage_table} WHERE month IN (SELECT DISTINCT month FROM {STAGING})"
-        )
-        cursor.execute(
-            f"INSERT INTO {usage_table} (line_id, month, usage_mb)"
-            f" SELECT l.id, s.month, s.usage_mb FROM {STAGING} s"
+        rows_sql = (
+            f"SELECT l.id, s.month, s.usage_mb FROM {STAGING} s"
             f" JOIN {line_table} l ON l.number = s.line"
         )
+        if usage_partitioned():
+            # Each month built as a new partition and swapped in (traffic.services.partitions).
+            months_replace(cursor, [month for month, _count in month_counts], rows_sql)
+        else:
+            cursor.execute(
+                f"DELETE FROM {usage_table} WHERE month IN (SELECT DISTINCT month FROM {STAGING})"
+            )
+            cursor.execute(f"INSERT INTO {usage_table} (line_id, month, usage_mb) {rows_sql}")
     if moves_lines:
         monthly_totals_refresh()
     else:
