@@ -33,7 +33,8 @@ from typing import IO, Any, TypeVar
 
 from django.utils.translation import gettext as _
 
-from gigaportal.calendar import Month
+from gigaportal.calendar import Month, YearOutOfRange
+from gigaportal.dates import date_window
 
 T = TypeVar("T")
 MAX_REPORTED_ERRORS = 200
@@ -424,28 +425,52 @@ _DATE_PATTERNS = (
 
 
 def parse_date(text: str) -> dt.date:
-    """'2022-04-15', '2022/4/15', '2022年4月15日' (full-width digits too)."""
+    """'2022-04-15', '2022/4/15', '2022年4月15日' (full-width digits too), inside the
+    portal's date window (gigaportal.dates.date_window)."""
     norm = normalize(text)
     for pattern in _DATE_PATTERNS:
         match = pattern.fullmatch(norm)
         if match:
             try:
-                return dt.date(*(int(part) for part in match.groups()))
+                day = dt.date(*(int(part) for part in match.groups()))
             except ValueError:
                 break
+            _check_in_window(text, day, day)
+            return day
     raise ValueError(
         _("%(value)r is not a date (e.g. 2022-04-15, 2022/4/15, 2022年4月15日)") % {"value": text}
     )
 
 
 def parse_month(text: str) -> Month:
-    """'2022-09', '2022/09', '2022年9月' (full-width digits too)."""
+    """'2022-09', '2022/09', '2022年9月' (full-width digits too), inside the portal's
+    date window."""
     try:
-        return Month.parse(text)
+        month = Month.parse(text)
+    except YearOutOfRange:
+        # A month spelt right in year 0001 or 9999: the window's message, not "not a month".
+        raise _outside_window(text) from None
     except ValueError:
         raise ValueError(
             _("%(value)r is not a month (e.g. 2022-09, 2022/09, 2022年9月)") % {"value": text}
         ) from None
+    _check_in_window(text, month.first_day(), month.last_day())
+    return month
+
+
+def _check_in_window(text: str, first: dt.date, last: dt.date) -> None:
+    """A date (or a month, first to last day) must touch the date window: year 0001 or
+    9999 in a cell is a typing error, never a record."""
+    window = date_window()
+    if last < window.start or first > window.end:
+        raise _outside_window(text)
+
+
+def _outside_window(text: str) -> ValueError:
+    return ValueError(
+        _("%(value)r is outside the accepted dates. %(window)s")
+        % {"value": text, "window": date_window().error()}
+    )
 
 
 def parse_email(text: str) -> str:
