@@ -69,12 +69,19 @@ class ImportCommand(WritingCommand):
         """The importer's options (a survey's slug, …); none by default."""
         return {}
 
+    def ready_to_import(self, *, name: str, path: Path, options: dict) -> bool:
+        """Whether to import this file now; a command that shows what a file would
+        change first (import_users) says False to stop there."""
+        return True
+
     def handle(self, *args, **options):
         by = acting_user(options)
         for name in options["files"]:
             path = Path(name)
             if not path.is_file():
                 raise CommandError(f"{name}: no such file")
+            if not self.ready_to_import(name=name, path=path, options=options):
+                continue
             with path.open("rb") as binary:
                 batch = imports.batch_import(
                     kind=self.kind,
