@@ -8,12 +8,14 @@ log as the command line and the login that ran it), or as a portal user given wi
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from gigaportal import changelog, imports
-from gigaportal.calendar import Month
+from gigaportal.calendar import Month, YearOutOfRange
+from gigaportal.dates import date_window
 from gigaportal.models import ImportBatch, User
 from gigaportal.reports import FORMATS, Report, render_for_command
 from gigaportal.scope import COMMAND_LINE
@@ -103,10 +105,45 @@ class ImportCommand(WritingCommand):
 
 
 def month_argument(text: str) -> Month:
+    """A month inside the date window (gigaportal.dates), as the pages take it."""
+    window = date_window()
     try:
-        return Month.parse(text)
+        month = Month.parse(text)
+    except YearOutOfRange:
+        month = None
     except ValueError:
         raise CommandError(f"{text!r} is not a month (YYYY-MM)") from None
+    if month is None or not window.has_month(month):
+        raise CommandError(f"{text}: the months accepted are {_window_range(window)}")
+    return month
+
+
+def fiscal_year_argument(text: str) -> int:
+    """A fiscal year that begins inside the date window (2000 to next year by default)."""
+    years = date_window().fiscal_years
+    try:
+        year = int(text)
+    except ValueError:
+        raise CommandError(f"{text!r} is not a fiscal year (e.g. 2022)") from None
+    if year not in years:
+        raise CommandError(f"{text}: the fiscal years accepted are {years.start} to {years[-1]}")
+    return year
+
+
+def day_argument(text: str) -> dt.date:
+    """A day YYYY-MM-DD inside the date window."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    window = date_window()
+    if day not in window:
+        raise CommandError(f"{text}: the dates accepted are {_window_range(window)}")
+    return day
+
+
+def _window_range(window) -> str:
+    return f"{window.start.isoformat()} to {window.end.isoformat()}"
 
 
 def add_format_argument(parser, default: str = "table") -> None:

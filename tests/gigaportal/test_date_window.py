@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
@@ -226,3 +227,27 @@ def test_a_visit_logged_on_9999_12_31_is_refused_in_japanese_and_not_stored(
     assert response.status_code in (200, 400)
     assert "9999-12-31 は受け付ける日付の範囲外です" in response.content.decode()
     assert not SupportRecord.objects.exists()
+
+
+# --- Commands take the same window ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["support_report", "terms", "--fiscal-year", "9999"],
+        ["support_report", "terms", "--fiscal-year", "1999"],
+        ["survey_report", "rates", "--fiscal-year", "99999"],
+        ["security_report", "topics", "--fiscal-year", "0"],
+        ["security_report", "policy", "--on", "9999-12-31"],
+        ["security_report", "policy", "--on", "0001-01-01"],
+        ["devices_report", "breakage", "--from", "0001-01", "--to", "2022-12"],
+        ["traffic_report", "usage", "--from", "2022-01", "--to", "9999-12"],
+        ["report_pack", "--fiscal-year", "9999"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_a_command_refuses_a_date_month_or_fiscal_year_outside_the_window(args):
+    with pytest.raises(CommandError, match="accepted are"):
+        call_command(*args)
