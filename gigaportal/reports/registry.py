@@ -81,7 +81,11 @@ class ReportSpec:
         """What the period picker offers: fiscal years or months, newest first."""
         months = self.available_months(user) if months is None else months
         if self.period is PeriodKind.FISCAL_YEAR:
-            years = set(fiscal_years_of(months)) | {Month.of(today).fiscal_year()}
+            # Fiscal years that begin inside the date window (a record of February 2000
+            # is no reason to offer 1999, which ?fy= would not take).
+            in_window = date_window().fiscal_years
+            years = {y for y in fiscal_years_of(months) if y in in_window}
+            years.add(Month.of(today).fiscal_year())
             if selected:
                 years.add(selected.fiscal_year)
             return {"years": sorted(years, reverse=True)}
