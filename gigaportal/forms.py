@@ -68,7 +68,7 @@ class WindowDateField(forms.DateField):
 
 
 class WindowFiscalYearField(forms.IntegerField):
-    """A fiscal year with a day inside the date window (2000 to next year by default)."""
+    """A fiscal year that begins inside the date window (2000 to next year by default)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -21,6 +21,9 @@ from support import services
 from support.models import RequestEmail
 from tests.support.factories import make_request
 
+# A day to schedule visits on: next year is always inside the date window.
+FUTURE_YEAR = dt.date.today().year + 1
+
 pytestmark = pytest.mark.django_db
 
 REFUSING = "tests.support.mail_backends.RefusingBackend"
@@ -28,7 +31,7 @@ KILLED = "tests.support.mail_backends.WorkerKilledBackend"
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 
 
-def scheduled_email(school_a_user, leader, support_staff, day=dt.date(2030, 6, 3)):
+def scheduled_email(school_a_user, leader, support_staff, day=dt.date(FUTURE_YEAR, 6, 3)):
     request = make_request(school=school_a_user.school, requested_by=school_a_user)
     services.request_schedule(by=leader, request=request, staff=[support_staff], date=day)
     return RequestEmail.objects.get(request=request)
@@ -105,10 +108,10 @@ def test_failing_emails_do_not_hold_back_newer_ones_in_the_sweep(
     school_a_user, leader, support_staff, settings
 ):
     settings.EMAIL_BACKEND = LOCMEM
-    failed = scheduled_email(school_a_user, leader, support_staff, dt.date(2030, 6, 3))
-    retried = scheduled_email(school_a_user, leader, support_staff, dt.date(2030, 6, 4))
-    fresh = scheduled_email(school_a_user, leader, support_staff, dt.date(2030, 6, 5))
-    waiting = scheduled_email(school_a_user, leader, support_staff, dt.date(2030, 6, 6))
+    failed = scheduled_email(school_a_user, leader, support_staff, dt.date(FUTURE_YEAR, 6, 3))
+    retried = scheduled_email(school_a_user, leader, support_staff, dt.date(FUTURE_YEAR, 6, 4))
+    fresh = scheduled_email(school_a_user, leader, support_staff, dt.date(FUTURE_YEAR, 6, 5))
+    waiting = scheduled_email(school_a_user, leader, support_staff, dt.date(FUTURE_YEAR, 6, 6))
     now = timezone.now()
     RequestEmail.objects.filter(pk=failed.pk).update(state=State.FAILED, attempts=5)
     # Failed three times; its back-off is over.
@@ -138,7 +141,7 @@ def test_admin_lists_failed_emails_and_sends_them_again(
     client, school_a_user, leader, support_staff, admin, django_capture_on_commit_callbacks
 ):
     email = scheduled_email(school_a_user, leader, support_staff)
-    sent = scheduled_email(school_a_user, leader, support_staff, dt.date(2030, 6, 4))
+    sent = scheduled_email(school_a_user, leader, support_staff, dt.date(FUTURE_YEAR, 6, 4))
     RequestEmail.objects.filter(pk=email.pk).update(
         state=State.FAILED,
         attempts=5,
@@ -194,7 +197,7 @@ def test_without_a_broker_a_refusing_mail_server_does_not_break_the_schedule_pag
         started = timezone.now()
         response = client.post(
             reverse("support:request_schedule", args=[request.pk]),
-            {"staff": [support_staff.pk], "date": "2030-06-03"},
+            {"staff": [support_staff.pk], "date": f"{FUTURE_YEAR}-06-03"},
         )
     finally:
         app.conf.task_always_eager = saved
