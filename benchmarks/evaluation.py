@@ -58,7 +58,6 @@ def generate(lines: int) -> None:
         School(code=f"B{i:03d}", name=f"ベンチ{i}小学校", kind=School.Kind.ELEMENTARY)
         for i in range(SCHOOLS)
     )
-    import datetime as dt
 
     from traffic.services.partitions import usage_partitions_ensure
 

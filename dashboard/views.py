@@ -13,7 +13,6 @@ from dashboard import selectors, services
 from dashboard.models import ReportPack
 from gigaportal.params import month_param
 from gigaportal.permissions import role_required
-from gigaportal.reports.period import FIRST_MONTH, LAST_MONTH
 from gigaportal.reports.tables import content_disposition
 from gigaportal.roles import LEADER_ROLES, STAFF_ROLES
 
@@ -24,9 +23,8 @@ def monthly(request):
     today = timezone.localdate()
     area_months = selectors.months_with_records(user=request.user)
     months = selectors.all_months(area_months)
+    # A month outside the date window (year 2999) is None: shown as the default month.
     month = month_param(request.GET, "month")
-    if month is not None and not FIRST_MONTH <= month <= LAST_MONTH:
-        month = None  # a typing error (year 2999), shown as the default month
     note = ""
     if month is None:
         month, found = selectors.default_month(months=months, today=today)

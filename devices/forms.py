@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from devices.models import Device, DeviceEvent, DeviceModel
 from devices.serials import normalize_serial
-from gigaportal.forms import SchoolChoiceField, SubmitTokenMixin
+from gigaportal.forms import SchoolChoiceField, SubmitTokenMixin, WindowDateField
 
 FAULT_CHOICES = [
     (DeviceEvent.Kind.BREAKAGE.value, DeviceEvent.Kind.BREAKAGE.label),
@@ -72,9 +72,7 @@ class BreakageForm(SubmitTokenMixin, FaultFields):
         required=False,
         widget=_serial_input("spare-options"),
     )
-    date = forms.DateField(
-        label=_("date"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date = WindowDateField(label=_("date"), initial=timezone.localdate)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,9 +142,7 @@ class DeviceStepForm(SubmitTokenMixin, BootstrapMixin, forms.Form):
     kind = forms.ChoiceField(
         choices=[(k.value, k.label) for k in STEP_KINDS], widget=forms.HiddenInput
     )
-    date = forms.DateField(
-        label=_("date"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date = WindowDateField(label=_("date"), initial=timezone.localdate)
     school = SchoolChoiceField(label=_("school the spare goes to"), required=False)
     note = forms.CharField(label=_("note"), required=False, max_length=500)
     confirm = forms.BooleanField(

@@ -13,6 +13,7 @@ from django.db.models.functions import TruncMonth
 from devices import ledger
 from devices.models import Device, DeviceEvent, DeviceModel, DevicesSettings
 from gigaportal.calendar import Month, fiscal_months
+from gigaportal.dates import months_in_window
 from gigaportal.models import School
 
 FAULTS = [ledger.Kind.BREAKAGE.value, ledger.Kind.FAILURE.value]
@@ -196,7 +197,7 @@ def latest_event_month() -> Month | None:
 def event_months(*, user) -> list[Month]:
     """The months with confirmed events, oldest first (the reports' periods)."""
     days = DeviceEvent.objects.for_user(user).filter(confirmed=True).dates("date", "month")
-    return [Month.of(day) for day in days]
+    return months_in_window(days)
 
 
 def fiscal_year_end_shown(year: int) -> Month:

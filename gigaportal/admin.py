@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from gigaportal import changelog
+from gigaportal.dates import validate_in_window
 from gigaportal.forms import single_line
 from gigaportal.models import FiscalTerm, ImportBatch, ObjectChange, School, User
 from gigaportal.services import user_role_flags, user_send_set_password_links
@@ -75,10 +76,17 @@ class ChangeLoggedAdmin(admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """Every one-line text field (a code, a name, a title) refuses control
-        characters, whatever the model; notes (TextFields) keep their line breaks."""
+        characters, whatever the model; notes (TextFields) keep their line breaks. Every
+        date is inside the portal's date window (gigaportal.dates), as on the pages."""
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if isinstance(db_field, models.CharField) and isinstance(field, forms.CharField):
             field.validators.append(single_line)
+        if (
+            isinstance(db_field, models.DateField)
+            and not isinstance(db_field, models.DateTimeField)
+            and isinstance(field, forms.DateField)
+        ):
+            field.validators.append(validate_in_window)
         return field
 
     def logged_fields(self, form) -> list[str]:

@@ -45,6 +45,10 @@ def fiscal_year_label(year: int, *, language: str = "ja") -> str:
     return f"{reiwa_year_label(year)}年度"
 
 
+class YearOutOfRange(ValueError):
+    """A month or date whose year no record can have (before 1900, after 2999)."""
+
+
 @dataclass(frozen=True, order=True)
 class Month:
     """A calendar month; the unit of traffic usage, breakage reports and dashboards."""
@@ -58,7 +62,7 @@ class Month:
         # Year 0 or 9999 in a query string or a CSV is a typing error, and month
         # arithmetic near datetime's limits would fail later, far from the input.
         if not MIN_YEAR <= self.year <= MAX_YEAR:
-            raise ValueError(f"year must be {MIN_YEAR}..{MAX_YEAR}, not {self.year}")
+            raise YearOutOfRange(f"year must be {MIN_YEAR}..{MAX_YEAR}, not {self.year}")
 
     @classmethod
     def of(cls, day: dt.date) -> Month:

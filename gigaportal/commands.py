@@ -8,13 +8,15 @@ log as the command line and the login that ran it), or as a portal user given wi
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib import import_module
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from gigaportal import changelog, imports
-from gigaportal.calendar import Month
+from gigaportal.calendar import Month, YearOutOfRange
+from gigaportal.dates import date_window
 from gigaportal.models import ImportBatch, User
 from gigaportal.reports import FORMATS, Report, render_for_command
 from gigaportal.scope import COMMAND_LINE
@@ -70,6 +72,11 @@ class ImportCommand(WritingCommand):
         """The importer's options (a survey's slug, …); none by default."""
         return {}
 
+    def ready_to_import(self, *, name: str, path: Path, options: dict) -> bool:
+        """Whether to import this file now; a command that shows what a file would
+        change first (import_users) says False to stop there."""
+        return True
+
     def handle(self, *args, **options):
         # Each app registers its importers in its services module: importing the
         # command's own app's alone spares the start-up every other app's services
@@ -80,6 +87,8 @@ class ImportCommand(WritingCommand):
             path = Path(name)
             if not path.is_file():
                 raise CommandError(f"{name}: no such file")
+            if not self.ready_to_import(name=name, path=path, options=options):
+                continue
             with path.open("rb") as binary:
                 batch = imports.batch_import(
                     kind=self.kind,
@@ -101,10 +110,45 @@ class ImportCommand(WritingCommand):
 
 
 def month_argument(text: str) -> Month:
+    """A month inside the date window (gigaportal.dates), as the pages take it."""
+    window = date_window()
     try:
-        return Month.parse(text)
+        month = Month.parse(text)
+    except YearOutOfRange:
+        month = None
     except ValueError:
         raise CommandError(f"{text!r} is not a month (YYYY-MM)") from None
+    if month is None or not window.has_month(month):
+        raise CommandError(f"{text}: the months accepted are {_window_range(window)}")
+    return month
+
+
+def fiscal_year_argument(text: str) -> int:
+    """A fiscal year that begins inside the date window (2000 to next year by default)."""
+    years = date_window().fiscal_years
+    try:
+        year = int(text)
+    except ValueError:
+        raise CommandError(f"{text!r} is not a fiscal year (e.g. 2022)") from None
+    if year not in years:
+        raise CommandError(f"{text}: the fiscal years accepted are {years.start} to {years[-1]}")
+    return year
+
+
+def day_argument(text: str) -> dt.date:
+    """A day YYYY-MM-DD inside the date window."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    window = date_window()
+    if day not in window:
+        raise CommandError(f"{text}: the dates accepted are {_window_range(window)}")
+    return day
+
+
+def _window_range(window) -> str:
+    return f"{window.start.isoformat()} to {window.end.isoformat()}"
 
 
 def add_format_argument(parser, default: str = "table") -> None:

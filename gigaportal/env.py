@@ -6,6 +6,7 @@ A value that cannot be parsed is an error at start-up, never a silent default:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,6 +37,20 @@ def parse_int(name: str, raw: str, *, minimum: int | None = None) -> int:
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}")
     return value
+
+
+def parse_date(name: str, raw: str) -> dt.date:
+    """An ISO date, 2000-01-01; nothing else (2000/1/1 would be read differently by
+    different people)."""
+    text = raw.strip()
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a date; write it as YYYY-MM-DD"
+        ) from None
 
 
 def parse_list(raw: str) -> list[str]:
@@ -74,6 +89,12 @@ class Env:
         if raw is None or not raw.strip():
             return default
         return parse_int(name, raw, minimum=minimum)
+
+    def date(self, name: str, default: dt.date) -> dt.date:
+        raw = self.environ.get(name)
+        if raw is None or not raw.strip():
+            return default
+        return parse_date(name, raw)
 
     def list(self, name: str, default: list[str]) -> list[str]:
         raw = self.environ.get(name)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from gigaportal import submits
+from gigaportal.dates import date_window, validate_in_window
 from gigaportal.models import School
 
 CHOOSE = _("Choose…")
@@ -78,3 +79,51 @@ class SubmitTokenMixin:
     @property
     def submit_token(self) -> str:
         return self.cleaned_data[SUBMIT_TOKEN_FIELD]
+
+
+class WindowDateField(forms.DateField):
+    """A date inside the portal's date window (gigaportal.dates.date_window): a year
+    0001 or 9999 typed or forged is refused with the window in the message. The
+    browser's date picker is given the same bounds (`min`, `max`), refreshed for each
+    form, so a process running over New Year offers the new year too."""
+
+    default_validators = [validate_in_window]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        window = date_window()
+        attrs.update(min=window.start.isoformat(), max=window.end.isoformat())
+        return attrs
+
+    def __deepcopy__(self, memo):
+        field = super().__deepcopy__(memo)
+        field.widget.attrs.update(field.widget_attrs(field.widget))
+        return field
+
+
+class WindowFiscalYearField(forms.IntegerField):
+    """A fiscal year that begins inside the date window (2000 to next year by default)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(_validate_fiscal_year)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        years = date_window().fiscal_years
+        attrs.update(min=years.start, max=years.stop - 1)
+        return attrs
+
+
+def _validate_fiscal_year(value) -> None:
+    years = date_window().fiscal_years
+    if value is not None and value not in years:
+        raise ValidationError(
+            _("Fiscal years from %(first)s to %(last)s are accepted.")
+            % {"first": years.start, "last": years.stop - 1},
+            code="outside_date_window",
+        )

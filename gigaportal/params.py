@@ -1,7 +1,9 @@
 """Query-string values every report page reads, parsed in one place.
 
 A value that does not parse is None (the page falls back to its own default), never
-a traceback: `?month=abc`, `?fy=9999` and `?staff=x` are typing errors.
+a traceback: `?month=abc`, `?fy=9999` and `?staff=x` are typing errors. Dates, months
+and fiscal years must also fall inside the portal's date window (gigaportal.dates):
+`?month=0001-01` or `?on=9999-12-31` is one too.
 """
 
 from __future__ import annotations
@@ -12,19 +14,19 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from gigaportal.calendar import Month
-
-FISCAL_YEAR_RANGE = range(2000, 2101)
+from gigaportal.dates import date_window
 
 
 def month_param(params: Mapping[str, str], name: str) -> Month | None:
-    """'2022-09', '2022/9', '2022年9月' → Month; anything else → None."""
+    """'2022-09', '2022/9', '2022年9月' → Month inside the date window; else None."""
     text = params.get(name)
     if not text:
         return None
     try:
-        return Month.parse(text)
+        month = Month.parse(text)
     except ValueError:
         return None
+    return month if date_window().has_month(month) else None
 
 
 def int_param(params: Mapping[str, str], name: str) -> int | None:
@@ -48,9 +50,9 @@ def choice_param(
 
 
 def fiscal_year_param(params: Mapping[str, str], name: str) -> int | None:
-    """A fiscal year (2000–2100) named in the query string, or None."""
+    """A fiscal year with a day inside the date window, or None."""
     year = int_param(params, name)
-    return year if year in FISCAL_YEAR_RANGE else None
+    return year if year in date_window().fiscal_years else None
 
 
 def date_param(params: Mapping[str, str], name: str) -> dt.date | None:
@@ -62,7 +64,7 @@ def date_param(params: Mapping[str, str], name: str) -> dt.date | None:
         day = dt.date.fromisoformat(text)
     except ValueError:
         return None
-    return day if day.year in FISCAL_YEAR_RANGE else None
+    return day if day in date_window() else None
 
 
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9,)) | {127: None}

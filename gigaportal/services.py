@@ -4,6 +4,8 @@ an import batch (gigaportal.imports), which records it in the change log."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
@@ -17,13 +19,15 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gigaportal import imports
+from gigaportal import changelog, imports
 from gigaportal.imports import ImportResult, unknown_school
 from gigaportal.models import School, User
 from gigaportal.roles import Role
 from gigaportal.tabular import (
+    CellError,
     Column,
     TableReader,
+    TabularError,
     duplicate_checker,
     model_max_length,
     parse_choice,
@@ -172,13 +176,54 @@ def user_role_flags(role: str) -> dict[str, bool]:
     return {"is_staff": is_admin, "is_superuser": is_admin}
 
 
-def user_import(*, file: IO[bytes], by=None, options=None, progress=None) -> ImportResult:
-    """Creates or updates users by username; once the import has committed, each new
-    user with an e-mail address is sent a set-password link.
+# What an import may change on an existing account only when told to (`import_users
+# --apply`): who the person is to the portal (the role, the school) and where its mail
+# goes. A school user made an administrator by a spreadsheet typo must be seen first.
+GUARDED_USER_FIELDS = ("role", "email", "school")
+USER_FIELDS = ["full_name", "email", "role", "school_id", "is_staff", "is_superuser"]
+LOGGED_USER_FIELDS = ["full_name", "email", "role", "school", "is_staff", "is_superuser"]
 
-    No password is ever read, stored or printed: new users have an unusable password
-    until they follow the link.
-    """
+
+@dataclass(frozen=True)
+class UserChange:
+    """One field of an existing account that the file changes, as a person reads it:
+    `school_a: 役割 学校担当 → 管理者`."""
+
+    username: str
+    field: str
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        label = User._meta.get_field(self.field).verbose_name
+        return _("%(username)s: %(field)s %(old)s → %(new)s") % {
+            "username": self.username,
+            "field": label,
+            "old": self.old or "—",
+            "new": self.new or "—",
+        }
+
+
+@dataclass(frozen=True)
+class UserImportPlan:
+    """What a users file would do: the accounts it creates and every change to an
+    existing one."""
+
+    new: list[str]
+    changes: list[UserChange]
+
+    @property
+    def guarded(self) -> list[UserChange]:
+        return [change for change in self.changes if change.field in GUARDED_USER_FIELDS]
+
+    def lines(self) -> list[str]:
+        lines = [_("%(username)s: new account") % {"username": name} for name in self.new]
+        return lines + [str(change) for change in self.changes]
+
+
+def _user_rows(file: IO[bytes]) -> dict[str, dict]:
+    """Every row of a users file, checked: {username: values}; TabularError for a bad
+    file (nothing is written by the caller then)."""
     reader = TableReader(file, USER_COLUMNS)
     check_duplicate = duplicate_checker(reader, "username")
     schools = dict(School.objects.values_list("code", "id"))
@@ -209,14 +254,79 @@ def user_import(*, file: IO[bytes], by=None, options=None, progress=None) -> Imp
                 **user_role_flags(role),
             }
     reader.raise_if_errors()
+    return parsed
 
-    fields = ["full_name", "email", "role", "school_id", "is_staff", "is_superuser"]
+
+def _user_plan(rows: Mapping[str, dict], existing: Mapping[str, User]) -> UserImportPlan:
+    school_ids = {v["school_id"] for v in rows.values()} | {u.school_id for u in existing.values()}
+    schools = {
+        pk: f"{code} {name}"
+        for pk, code, name in School.objects.filter(pk__in=school_ids - {None}).values_list(
+            "pk", "code", "name"
+        )
+    }
+
+    def shown(field: str, value) -> str:
+        if field == "role":
+            return str(Role(value).label)
+        if field == "school":
+            return schools.get(value, "")
+        return str(value or "")
+
+    new, changes = [], []
+    for username, values in rows.items():
+        user = existing.get(username)
+        if user is None:
+            new.append(username)
+            continue
+        for field, attname in (
+            ("role", "role"),
+            ("school", "school_id"),
+            ("email", "email"),
+            ("full_name", "full_name"),
+        ):
+            old, value = getattr(user, attname), values[attname]
+            if (old or "") != (value or ""):
+                changes.append(UserChange(username, field, shown(field, old), shown(field, value)))
+    return UserImportPlan(new=new, changes=changes)
+
+
+def user_import_preview(*, file: IO[bytes]) -> UserImportPlan:
+    """What importing the file would do now, without writing anything."""
+    rows = _user_rows(file)
+    existing = {u.username: u for u in User.objects.filter(username__in=rows)}
+    return _user_plan(rows, existing)
+
+
+def user_import(*, file: IO[bytes], by=None, options=None, progress=None) -> ImportResult:
+    """Creates or updates users by username; once the import has committed, each new
+    user with an e-mail address is sent a set-password link.
+
+    1. Read and check every row; refuse the whole file if any is bad.
+    2. Compare with the accounts (locked): a change of an existing account's role,
+       e-mail or school is applied only with `options["apply"]` (`import_users
+       --apply`); without it the file is refused whole, naming each change, so that
+       nothing is half-applied.
+    3. Write in bulk; each changed account gets its own change-log entry.
+
+    No password is ever read, stored or printed: new users have an unusable password
+    until they follow the link.
+    """
+    rows = _user_rows(file)
     with transaction.atomic():
         existing = {
-            u.username: u for u in User.objects.select_for_update().filter(username__in=parsed)
+            u.username: u for u in User.objects.select_for_update().filter(username__in=rows)
         }
+        plan = _user_plan(rows, existing)
+        if plan.guarded and not (options or {}).get("apply"):
+            raise TabularError(
+                [CellError(0, "", str(change)) for change in plan.guarded]
+                + [CellError(0, "", str(NEEDS_APPLY))]
+            )
+        changed = {change.username for change in plan.changes}
+        before = {name: changelog.values(existing[name], LOGGED_USER_FIELDS) for name in changed}
         to_create, to_update = [], []
-        for username, values in parsed.items():
+        for username, values in rows.items():
             user = existing.get(username)
             if user is None:
                 user = User(username=username, **values)
@@ -227,7 +337,15 @@ def user_import(*, file: IO[bytes], by=None, options=None, progress=None) -> Imp
                     setattr(user, attr, value)
                 to_update.append(user)
         User.objects.bulk_create(to_create, batch_size=500)
-        User.objects.bulk_update(to_update, fields, batch_size=500)
+        User.objects.bulk_update(to_update, USER_FIELDS, batch_size=500)
+        for name in sorted(changed):
+            changelog.record(
+                by=by,
+                action=changelog.Action.UPDATE,
+                obj=existing[name],
+                before=before[name],
+                fields=LOGGED_USER_FIELDS,
+            )
         new_names = [u.username for u in to_create]
         # After commit (the links must point at real accounts); a mail server that
         # refuses is logged, and `send_set_password_links` sends them again later.
@@ -242,6 +360,12 @@ def user_import(*, file: IO[bytes], by=None, options=None, progress=None) -> Imp
         updated=len(to_update),
         details={"links": sum(1 for u in to_create if u.email)},
     )
+
+
+NEEDS_APPLY = gettext_lazy(
+    "Nothing was changed: the file changes the role, e-mail or school of existing "
+    "accounts. Check the changes above and import it again with --apply."
+)
 
 
 def user_set_password_url(*, user: User) -> str:

@@ -282,6 +282,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in e-mails (set-password links, notices) are built from this.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# The dates the portal accepts anywhere a date comes in (forms, query strings, imported
+# cells): from DATE_WINDOW_START to the end of the year DATE_WINDOW_YEARS_AHEAD years
+# after this one. A year 0001 or 9999 is a typing error (gigaportal.dates.date_window).
+DATE_WINDOW_START = env.date("DATE_WINDOW_START", dt.date(2000, 1, 1))
+DATE_WINDOW_YEARS_AHEAD = env.int("DATE_WINDOW_YEARS_AHEAD", 1, minimum=0)
+if not 1900 <= DATE_WINDOW_START.year <= 2900:
+    raise ImproperlyConfigured("DATE_WINDOW_START must be between 1900 and 2900")
+if DATE_WINDOW_YEARS_AHEAD > 50:
+    raise ImproperlyConfigured("DATE_WINDOW_YEARS_AHEAD must be at most 50")
+
 # The leader's dashboard counts school notices not acknowledged after this many days.
 DASHBOARD_NOTICE_DAYS = env.int("DASHBOARD_NOTICE_DAYS", 7, minimum=1)
 

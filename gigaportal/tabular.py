@@ -1,6 +1,7 @@
 """The one CSV reader every import uses.
 
-- Detects the encoding: UTF-8, UTF-8 with BOM, or CP932 (Shift_JIS as Excel saves it).
+- Detects the encoding: UTF-8, UTF-8 with BOM, or CP932 (Shift_JIS as Excel saves it);
+  refuses EUC-JP (which CP932 would read as half-width katakana) and anything else.
 - NFKC-normalises headers and cells, so full-width digits, letters, spaces and
   parentheses read as their ordinary forms (`２０２２年９月` → `2022年9月`).
 - Maps header aliases (`学校コード` → `school_code`), case- and space-insensitively.
@@ -37,7 +38,8 @@ from typing import IO, Any, TypeVar
 
 from django.utils.translation import gettext as _
 
-from gigaportal.calendar import Month
+from gigaportal.calendar import Month, YearOutOfRange
+from gigaportal.dates import date_window
 
 T = TypeVar("T")
 MAX_REPORTED_ERRORS = 200
@@ -150,7 +152,9 @@ def detect_encoding(binary: IO[bytes]) -> str:
     """Returns 'utf-8-sig', 'utf-8' or 'cp932' for a seekable binary file, and rewinds it.
 
     The whole file is checked (in chunks) because a CP932 file can begin with
-    hundreds of ASCII-only rows that are also valid UTF-8.
+    hundreds of ASCII-only rows that are also valid UTF-8. An EUC-JP file is refused
+    with its own message: most EUC-JP text also decodes as CP932, into half-width
+    katakana and stray kanji, and would be stored garbled (see _looks_like_euc_jp).
     """
     binary.seek(0)
     head = binary.read(4)
@@ -167,26 +171,99 @@ def detect_encoding(binary: IO[bytes]) -> str:
                 "This looks like an Excel workbook. Save it as CSV (UTF-8 or Shift_JIS) and try again."
             )
         )
-    for encoding in ("utf-8", "cp932"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            while chunk := binary.read(_DETECT_CHUNK):
-                if b"\x00" in chunk:
-                    raise TabularError.single(
-                        _("The file contains binary data; it is not a CSV file.")
-                    )
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            binary.seek(0)
-            continue
-        binary.seek(0)
-        return encoding
+    if _decodes_as_utf8(binary):
+        return "utf-8"
+    scan = _scan_japanese(binary)
+    if scan.looks_like_euc_jp:
+        raise TabularError.single(
+            _(
+                "Files in the EUC-JP encoding cannot be read. Save the file again as UTF-8 "
+                "or Shift_JIS (CP932)."
+            )
+        )
+    if scan.cp932:
+        return "cp932"
     raise TabularError.single(
         _(
             "The file's character encoding is not UTF-8 or Shift_JIS (CP932). Save it as CSV in one of those and try again."
         )
     )
+
+
+def _binary_chunks(binary: IO[bytes]) -> Iterator[bytes]:
+    """The file in chunks from its start; a NUL byte means it is not text at all. The
+    file is rewound when the chunks end (or the caller stops early)."""
+    binary.seek(0)
+    try:
+        while chunk := binary.read(_DETECT_CHUNK):
+            if b"\x00" in chunk:
+                raise TabularError.single(_("The file contains binary data; it is not a CSV file."))
+            yield chunk
+    finally:
+        binary.seek(0)
+
+
+def _decodes_as_utf8(binary: IO[bytes]) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in _binary_chunks(binary):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# Half-width katakana (U+FF61–U+FF9F): what the kana and kanji byte pairs of EUC-JP
+# (both bytes 0xA1–0xFE) mostly turn into when read as CP932, one character a byte.
+_HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
+# A character EUC-JP writes as a two-byte pair: kana, kanji, full-width symbols.
+_EUC_WIDE = re.compile("[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
+
+
+@dataclass
+class _JapaneseScan:
+    cp932: bool = True  # the whole file decodes as CP932
+    cp932_half_width: bool = False  # … and gives half-width katakana
+    euc_jp: bool = True  # the whole file decodes as EUC-JP
+    euc_wide: bool = False  # … and holds kana or kanji pairs
+
+    @property
+    def looks_like_euc_jp(self) -> bool:
+        """EUC-JP, when the file is valid EUC-JP with kana or kanji in it and CP932
+        reads it only as garbage: as half-width katakana, or not at all. Real CP932
+        Japanese text almost never decodes as EUC-JP (its kana and most kanji begin
+        with a byte 0x81–0x9F, which EUC-JP has no pair for)."""
+        return self.euc_jp and self.euc_wide and (not self.cp932 or self.cp932_half_width)
+
+
+def _scan_japanese(binary: IO[bytes]) -> _JapaneseScan:
+    """One pass over the file decoding it as CP932 and as EUC-JP side by side."""
+    scan = _JapaneseScan()
+    cp932 = codecs.getincrementaldecoder("cp932")()
+    euc = codecs.getincrementaldecoder("euc_jp")()
+    for chunk in _binary_chunks(binary):
+        if scan.cp932:
+            try:
+                text = cp932.decode(chunk)
+                scan.cp932_half_width = scan.cp932_half_width or bool(_HALF_WIDTH_KANA.search(text))
+            except UnicodeDecodeError:
+                scan.cp932 = False
+        if scan.euc_jp:
+            try:
+                text = euc.decode(chunk)
+                scan.euc_wide = scan.euc_wide or bool(_EUC_WIDE.search(text))
+            except UnicodeDecodeError:
+                scan.euc_jp = False
+        if not scan.cp932 and not scan.euc_jp:
+            break
+    for decoder, flag in ((cp932, "cp932"), (euc, "euc_jp")):
+        if getattr(scan, flag):
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                setattr(scan, flag, False)
+    return scan
 
 
 @dataclass
@@ -478,28 +555,52 @@ _DATE_PATTERNS = (
 
 
 def parse_date(text: str) -> dt.date:
-    """'2022-04-15', '2022/4/15', '2022年4月15日' (full-width digits too)."""
+    """'2022-04-15', '2022/4/15', '2022年4月15日' (full-width digits too), inside the
+    portal's date window (gigaportal.dates.date_window)."""
     norm = normalize(text)
     for pattern in _DATE_PATTERNS:
         match = pattern.fullmatch(norm)
         if match:
             try:
-                return dt.date(*(int(part) for part in match.groups()))
+                day = dt.date(*(int(part) for part in match.groups()))
             except ValueError:
                 break
+            _check_in_window(text, day, day)
+            return day
     raise ValueError(
         _("%(value)r is not a date (e.g. 2022-04-15, 2022/4/15, 2022年4月15日)") % {"value": text}
     )
 
 
 def parse_month(text: str) -> Month:
-    """'2022-09', '2022/09', '2022年9月' (full-width digits too)."""
+    """'2022-09', '2022/09', '2022年9月' (full-width digits too), inside the portal's
+    date window."""
     try:
-        return Month.parse(text)
+        month = Month.parse(text)
+    except YearOutOfRange:
+        # A month spelt right in year 0001 or 9999: the window's message, not "not a month".
+        raise _outside_window(text) from None
     except ValueError:
         raise ValueError(
             _("%(value)r is not a month (e.g. 2022-09, 2022/09, 2022年9月)") % {"value": text}
         ) from None
+    _check_in_window(text, month.first_day(), month.last_day())
+    return month
+
+
+def _check_in_window(text: str, first: dt.date, last: dt.date) -> None:
+    """A date (or a month, first to last day) must touch the date window: year 0001 or
+    9999 in a cell is a typing error, never a record."""
+    window = date_window()
+    if last < window.start or first > window.end:
+        raise _outside_window(text)
+
+
+def _outside_window(text: str) -> ValueError:
+    return ValueError(
+        _("%(value)r is outside the accepted dates. %(window)s")
+        % {"value": text, "window": date_window().error()}
+    )
 
 
 def parse_email(text: str) -> str:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gigaportal.admin import ChangeLoggedAdmin, ReadOnlyAdmin
+from gigaportal.forms import WindowDateField
 from security import services
 from security.models import (
     Acknowledgement,
@@ -311,9 +312,7 @@ class OrgNodeInline(admin.TabularInline):
 
 
 class NewChartVersionForm(forms.Form):
-    effective_from = forms.DateField(
-        label=gettext_lazy("effective date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    effective_from = WindowDateField(label=gettext_lazy("effective date"))
     title = forms.CharField(label=gettext_lazy("chart title"), max_length=200, required=False)
 
 

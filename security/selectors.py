@@ -12,6 +12,7 @@ from django.http import Http404
 
 from gigaportal import versions
 from gigaportal.calendar import Month
+from gigaportal.dates import months_in_window
 from gigaportal.models import School
 from gigaportal.scope import school_of, sees_all_schools
 from security import rules
@@ -249,7 +250,7 @@ def chart_rows(*, chart: OrgChart) -> list[rules.TreeRow]:
 
 def topic_months(*, user) -> list[Month]:
     days = WorkingGroupTopic.objects.order_by("meeting_date").values_list("meeting_date", flat=True)
-    return sorted({Month.of(day) for day in days})
+    return months_in_window(days)
 
 
 def topics(*, start: dt.date, end: dt.date) -> list[WorkingGroupTopic]:

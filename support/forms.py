@@ -4,7 +4,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gigaportal.forms import CHOOSE, SchoolChoiceField, SubmitTokenMixin, single_line
+from gigaportal.forms import (
+    CHOOSE,
+    SchoolChoiceField,
+    SubmitTokenMixin,
+    WindowDateField,
+    single_line,
+)
 from gigaportal.models import School
 from support import selectors
 from support.models import Kind, Topic
@@ -25,7 +31,7 @@ class RecordForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT, widget=forms.RadioSelect
     )
-    date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = WindowDateField(label=_("date"))
     start_time = forms.TimeField(
         label=_("start time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
@@ -119,19 +125,9 @@ class RequestForm(SubmitTokenMixin, forms.Form):
         required=False,
         empty_label=_("(no topic)"),
     )
-    preferred_date_1 = forms.DateField(
-        label=_("preferred date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    preferred_date_2 = forms.DateField(
-        label=_("second preferred date"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    preferred_date_3 = forms.DateField(
-        label=_("third preferred date"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    preferred_date_1 = WindowDateField(label=_("preferred date"))
+    preferred_date_2 = WindowDateField(label=_("second preferred date"), required=False)
+    preferred_date_3 = WindowDateField(label=_("third preferred date"), required=False)
     details = forms.CharField(
         label=_("details"),
         max_length=4000,
@@ -160,7 +156,7 @@ class ScheduleForm(SubmitTokenMixin, forms.Form):
         queryset=selectors.staff_list(),
         widget=forms.CheckboxSelectMultiple,
     )
-    date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = WindowDateField(label=_("date"))
     time = forms.TimeField(
         label=_("time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
@@ -191,8 +187,8 @@ class CommentForm(SubmitTokenMixin, forms.Form):
 
 class CampaignForm(SubmitTokenMixin, forms.Form):
     name = forms.CharField(label=_("name"), max_length=200, validators=[single_line])
-    start = forms.DateField(label=_("first day"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = WindowDateField(label=_("first day"))
+    end = WindowDateField(label=_("last day"))
     kind = forms.ChoiceField(label=_("support kind"), choices=Kind.choices, initial=Kind.VISIT)
     topic = forms.ModelChoiceField(
         label=_("topic"),

@@ -11,6 +11,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from gigaportal.calendar import Month, Term, fiscal_year_bounds
+from gigaportal.dates import months_in_window
 from gigaportal.models import User
 from gigaportal.roles import CENTER_STAFF_ROLES, STAFF_ROLES
 from gigaportal.scope import sees_all_schools
@@ -287,7 +288,7 @@ def open_requests(*, user) -> QuerySet[SupportRequest]:
 def record_months(*, user) -> list[Month]:
     """The months with records the user may see, oldest first (the reports' periods)."""
     days = SupportRecord.objects.for_user(user).dates("date", "month")
-    return [Month.of(day) for day in days]
+    return months_in_window(days)
 
 
 def school_support_counts(*, user, school) -> dict:

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from gigaportal.forms import SubmitTokenMixin
+from gigaportal.forms import SubmitTokenMixin, WindowDateField, WindowFiscalYearField
 from gigaportal.views.imports import clean_import_upload
 from surveys.models import Kind, Option, Polarity, Survey
 from surveys.services.imports import IMPORT_KIND, RESERVED_SLUGS, SLUG
@@ -33,9 +33,7 @@ class SurveyImportForm(forms.Form):
     title = forms.CharField(
         label=gettext_lazy("Title of a new survey"), required=False, max_length=200
     )
-    fiscal_year = forms.IntegerField(
-        label=gettext_lazy("Fiscal year"), required=False, min_value=2000, max_value=2100
-    )
+    fiscal_year = WindowFiscalYearField(label=gettext_lazy("Fiscal year"), required=False)
     group = forms.CharField(
         label=gettext_lazy("Respondent group"),
         required=False,
@@ -92,11 +90,12 @@ class SurveyForm(forms.ModelForm):
             "target_population",
             "notes",
         ]
-        widgets = {
-            "opens_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "closes_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "notes": forms.Textarea(attrs={"rows": 3}),
+        field_classes = {
+            "fiscal_year": WindowFiscalYearField,
+            "opens_on": WindowDateField,
+            "closes_on": WindowDateField,
         }
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
 
 class GroupForm(forms.Form):

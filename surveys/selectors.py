@@ -76,10 +76,10 @@ def survey_for_report(*, user, slug: str | None) -> Survey | None:
 
 def survey_months(*, user):
     """The months surveys opened in, for the response-rate report's picker."""
-    from gigaportal.calendar import Month
+    from gigaportal.dates import months_in_window
 
     days = surveys_for(user).exclude(opens_on=None).values_list("opens_on", flat=True)
-    return sorted({Month.of(day) for day in days})
+    return months_in_window(days)
 
 
 def threshold() -> int:

@@ -4,7 +4,8 @@ Every GET view declared for the access harness is opened once as each of a staff
 school user to learn which query parameters it reads (a middleware records the names
 it asks `request.GET` for), then once per parameter and hostile value: a superscript
 digit that `str.isdigit()` accepts and `int()` refuses, a NUL byte that PostgreSQL
-refuses, a negative number and a number past every integer column.
+refuses, a negative number, a number past every integer column, and dates, months and
+years outside the date window (0001-01-01, 9999-12, 99999).
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from gigaportal.roles import Role
 from tests.test_access import DECLARED, world  # noqa: F401 (the harness's fixture)
 
 HOSTILE = ("²", "\x00", "-1", "99999999999999999999", "１２", "a\r\nb")
+# Dates, months and years outside the date window (issue 13, finding 9): a page falls
+# back to its default or says so, never a 500, and no year 1 or 9999 reaches a query
+# (a date, a month, a year: the walk is long, so one value of each).
+OUT_OF_WINDOW = ("0001-01-01", "9999-12", "99999")
 # Names every page reads (the list tools', the period's) tried even where the first
 # visit did not ask for them, so a page that reads a parameter only in a branch the
 # plain visit misses is still covered.
@@ -83,7 +88,7 @@ def test_no_parameter_value_gives_a_server_error(view, world, client, settings):
             names = sorted(READ | set(COMMON))
             failures = []
             for name in names:
-                for value in HOSTILE:
+                for value in HOSTILE + OUT_OF_WINDOW:
                     params = base.copy()
                     params[name] = value
                     response = client.get(f"{url}?{urlencode(params)}")

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from gigaportal import versions
 from gigaportal.calendar import Month
+from gigaportal.dates import months_in_window
 from gigaportal.models import School
 from traffic import texts
 from traffic.escalation import ActionKind, Stage, StepCount, Transition
@@ -84,12 +85,12 @@ def usage_months(*, user) -> list[Month]:
     """The months with usage rows (the same for every user: a month is imported for
     the whole city at once), oldest first."""
     days = MonthlyTotal.objects.order_by("month").values_list("month", flat=True).distinct()
-    return [Month.of(day) for day in days]
+    return months_in_window(days)
 
 
 def evaluated_months(*, user) -> list[Month]:
     days = CaseStep.objects.order_by("month").values_list("month", flat=True).distinct()
-    return [Month.of(day) for day in days]
+    return months_in_window(days)
 
 
 def step_counts(*, user, start: Month, end: Month) -> list[StepCount]:
@@ -264,7 +265,7 @@ def tablet_actions(*, user, month: Month, kind: str) -> QuerySet[Action]:
 def action_months(*, user) -> list[Month]:
     """Months with outgoing actions, oldest first."""
     days = Action.objects.for_user(user).order_by("month").values_list("month", flat=True)
-    return [Month.of(d) for d in days.distinct()]
+    return months_in_window(days.distinct())
 
 
 def message_texts() -> dict[ActionKind, texts.Text]:

@@ -131,15 +131,11 @@ class Period:
         return self.label
 
 
-FIRST_MONTH, LAST_MONTH = Month(2000, 1), Month(2101, 3)
-
-
 def _month(params: Mapping[str, str], name: str) -> Month | None:
-    """A month the portal can have records for (January 2000 to the end of fiscal
-    year 2100, March 2101): a year typed as 2999 or
-    1900 is a typing error, and stepping a year back or forth from it must not fail."""
-    month = month_param(params, name)
-    return month if month is not None and FIRST_MONTH <= month <= LAST_MONTH else None
+    """A month inside the portal's date window (gigaportal.params.month_param): a year
+    typed as 2999 or 1900 is a typing error; stepping a month back or forth from the
+    window's edge gives a Month that the next request simply falls back from."""
+    return month_param(params, name)
 
 
 def parse_period(params: Mapping[str, str], kind: PeriodKind) -> Period | None:

@@ -24,6 +24,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from gigaportal.calendar import Month
+from gigaportal.dates import date_window
 from gigaportal.reports.period import Period, PeriodKind, fiscal_years_of
 from gigaportal.reports.tables import Report
 from gigaportal.roles import STAFF_ROLES
@@ -57,7 +58,12 @@ class ReportSpec:
     version: Callable[[], Any] | None = None
 
     def available_months(self, user) -> list[Month]:
-        return list(self.months(user=user)) if self.months else []
+        """The months with records, inside the date window: a record dated 0001 or 9999
+        (stored before the window existed) must not put year 1 or 9999 in a picker."""
+        if not self.months:
+            return []
+        window = date_window()
+        return [month for month in self.months(user=user) if window.has_month(month)]
 
     def default_period(self, user, *, today, months=None) -> Period | None:
         """The latest period with records, marked as chosen for the reader."""
@@ -75,7 +81,11 @@ class ReportSpec:
         """What the period picker offers: fiscal years or months, newest first."""
         months = self.available_months(user) if months is None else months
         if self.period is PeriodKind.FISCAL_YEAR:
-            years = set(fiscal_years_of(months)) | {Month.of(today).fiscal_year()}
+            # Fiscal years that begin inside the date window (a record of February 2000
+            # is no reason to offer 1999, which ?fy= would not take).
+            in_window = date_window().fiscal_years
+            years = {y for y in fiscal_years_of(months) if y in in_window}
+            years.add(Month.of(today).fiscal_year())
             if selected:
                 years.add(selected.fiscal_year)
             return {"years": sorted(years, reverse=True)}

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from gigaportal import calendar, imports
 from gigaportal.bulk import insert_rows
+from gigaportal.dates import date_window
 from gigaportal.imports import ImportResult, unknown_school
 from gigaportal.models import School
 from gigaportal.tabular import ErrorCollector, RawTable, TabularError, normalize
@@ -267,12 +268,21 @@ def check_rows(export: Export, recognised: Recognised) -> Checked:
         values = export.values[column]
         if guess.kind is recognize.Kind.TIMESTAMP:
             parsed, message = {}, {}
+            window = date_window()
             for value in values:
                 try:
-                    parsed[value] = recognize.parse_timestamp(value)
+                    moment = recognize.parse_timestamp(value)
                 except ValueError:
                     message[value] = _("%(value)r is not a timestamp (e.g. 2022/11/30 8:15:03)") % {
                         "value": value
+                    }
+                    continue
+                if moment.astimezone(recognize.TOKYO).date() in window:
+                    parsed[value] = moment
+                else:
+                    message[value] = _("%(value)r is outside the accepted dates. %(window)s") % {
+                        "value": value,
+                        "window": window.error(),
                     }
             target = submitted
         elif guess.kind is recognize.Kind.SCHOOL:

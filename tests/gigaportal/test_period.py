@@ -89,7 +89,7 @@ def test_params_name_the_period_and_read_back_as_the_same_period(period, params,
     assert parse_period(period.params(), period.kind) == period
 
 
-@pytest.mark.parametrize("year", [2000, 2019, 2022, 2100])
+@pytest.mark.parametrize("year", [2000, 2019, 2022, 2025])
 @pytest.mark.parametrize("kind", list(PeriodKind))
 def test_every_period_round_trips_through_its_params(year, kind):
     period = Period.of_kind(kind, M(year, 4), M(year + 1, 3))

@@ -28,6 +28,9 @@ from tests.factories import make_school, submit_token
 from tests.gigaportal.test_celery_worker import wait_for
 from tests.support.factories import make_request, topic
 
+# Inside the date window (to next year): a visit scheduled ahead.
+NEXT_YEAR = dt.date.today().year + 1
+
 ALREADY_SENT = "この内容はすでに送信済みです。"
 NOT_CONFIRMED = "このフォームは、ポータルがあなたに表示したものと確認できませんでした。"
 TOO_OLD = "このフォームは開いてから時間がたちすぎています。"
@@ -86,7 +89,7 @@ def _schedule(cast, school_a):
     return Case(
         user=cast["leader"],
         url=reverse("support:request_schedule", args=[request.pk]),
-        data={"staff": [cast["support_staff"].pk], "date": "2030-06-03", "time": "10:30"},
+        data={"staff": [cast["support_staff"].pk], "date": f"{NEXT_YEAR}-06-03", "time": "10:30"},
         count=lambda: request.events.filter(to_status=Status.SCHEDULED).count(),
         first_page=lambda: reverse("support:request_detail", args=[request.pk]),
     )
@@ -109,8 +112,8 @@ def _campaign(cast, school_a):
         url=reverse("support:campaign_create"),
         data={
             "name": "iPadOS更新",
-            "start": "2030-08-01",
-            "end": "2030-08-09",
+            "start": f"{NEXT_YEAR}-08-01",
+            "end": f"{NEXT_YEAR}-08-09",
             "kind": "visit",
             "schools": [school_a.pk],
             "staff": [cast["support_staff"].pk],
@@ -325,7 +328,7 @@ def test_a_forged_token_on_a_post_only_form_is_a_message_not_an_error_page(
     client.force_login(leader)
     response = client.post(
         reverse("support:request_schedule", args=[request.pk]),
-        {"staff": [support_staff.pk], "date": "2030-06-03", "submit_token": "forged"},
+        {"staff": [support_staff.pk], "date": f"{NEXT_YEAR}-06-03", "submit_token": "forged"},
         follow=True,
         HTTP_ACCEPT_LANGUAGE="ja",
     )

@@ -4,6 +4,7 @@ password is ever read, stored or printed."""
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import urlsplit
 
@@ -14,8 +15,11 @@ from django.http import HttpRequest
 from django.test import RequestFactory, TestCase
 from django.utils import translation
 
-from gigaportal.models import User
+from gigaportal import changelog, imports
+from gigaportal.changelog import Action
+from gigaportal.models import ImportBatch, ObjectChange, User
 from gigaportal.roles import Role
+from gigaportal.scope import COMMAND_LINE
 from tests.factories import make_school, make_user
 
 NEW_PASSWORD = "Aoba-Ict-2023-spring"
@@ -35,12 +39,12 @@ def write(tmp_path, text: str, encoding="utf-8") -> str:
     return str(path)
 
 
-def run(path: str, capsys) -> tuple[str, str]:
+def run(path: str, capsys, *args: str) -> tuple[str, str]:
     # The set-password links go once the import has committed (they must point at
     # accounts that exist): run the test transaction's on-commit callbacks.
     # The messages checked are the English msgids.
     with translation.override("en"), TestCase.captureOnCommitCallbacks(execute=True):
-        call_command("import_users", path)
+        call_command("import_users", path, *args)
     captured = capsys.readouterr()
     return captured.out, captured.err
 
@@ -109,7 +113,7 @@ def test_only_the_admin_role_gets_into_django_admin(tmp_path, schools, capsys):
 
 def test_a_role_change_on_reimport_takes_admin_rights_away(tmp_path, schools, capsys):
     make_user(role=Role.ADMIN, username="aoba_ict")
-    run(write(tmp_path, JAPANESE_FILE), capsys)
+    run(write(tmp_path, JAPANESE_FILE), capsys, "--apply")
     user = User.objects.get(username="aoba_ict")
     assert (user.role, user.school.code, user.is_staff, user.is_superuser) == (
         Role.SCHOOL,
@@ -179,7 +183,7 @@ def test_reimport_updates_by_username_without_sending_links_again(
     changed = JAPANESE_FILE.replace("佐藤 健", "佐藤 健太").replace(
         "sato@center.example.jp", "k.sato@center.example.jp"
     )
-    out, _err = run(write(tmp_path, changed), capsys)
+    out, _err = run(write(tmp_path, changed), capsys, "--apply")
     assert "0 users created, 5 updated; 0 set-password links e-mailed" in out
     assert mailoutbox == []
     assert dict(User.objects.values_list("username", "id")) == ids
@@ -189,7 +193,7 @@ def test_reimport_updates_by_username_without_sending_links_again(
 
 def test_only_the_new_users_of_a_mixed_file_get_a_link(tmp_path, schools, capsys, mailoutbox):
     make_user(role=Role.SUPPORT, username="sato", email="old@center.example.jp")
-    run(write(tmp_path, JAPANESE_FILE), capsys)
+    run(write(tmp_path, JAPANESE_FILE), capsys, "--apply")
     assert "sato@center.example.jp" not in [m.to[0] for m in mailoutbox]
     assert len(mailoutbox) == 4
     # The existing user keeps their password.
@@ -252,3 +256,100 @@ def _link_in(body: str) -> str:
     match = re.search(r"https?://\S+/accounts/set-password/\S+/\S+/", body)
     assert match, body
     return match.group(0)
+
+
+# --- A change to an existing account is shown, and applied only with --apply (issue 13,
+# finding 9: a school user became an administrator, unseen) --------------------------------
+
+PROMOTING_FILE = (
+    "username,full_name,email,role,school_code\n"
+    "school_a,青葉 担当,school_a@e001.example.jp,admin,\n"
+    "newcomer,新人 さん,new@center.example.jp,support,\n"
+)
+
+
+def _school_a(schools):
+    return make_user(
+        role=Role.SCHOOL,
+        username="school_a",
+        school=schools["E001"],
+        full_name="青葉 担当",
+        email="school_a@e001.example.jp",
+    )
+
+
+def test_without_apply_a_role_change_is_printed_and_nothing_changes(
+    tmp_path, schools, capsys, mailoutbox
+):
+    _school_a(schools)
+    before = accounts(), flags()
+    with translation.override("ja"), TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("import_users", write(tmp_path, PROMOTING_FILE))  # exit 0: no CommandError
+    out = capsys.readouterr().out
+    assert "school_a: 役割 学校担当 → 管理者" in out
+    assert "school_a: 学校 E001 青葉小学校 → —" in out
+    assert "newcomer: 新しいアカウント" in out
+    assert "--apply で反映します" in out
+    # Nothing at all: not the role, not the new account, no link, no batch to repeat.
+    assert (accounts(), flags()) == before
+    assert mailoutbox == []
+    assert not ImportBatch.objects.exists()
+    assert not ObjectChange.objects.filter(action=Action.IMPORT).exists()
+
+
+def test_an_e_mail_or_school_change_is_held_back_too(tmp_path, schools, capsys):
+    _school_a(schools)
+    moved = (
+        "username,full_name,email,role,school_code\n"
+        "school_a,青葉 担当,someone@else.example.jp,school,J001\n"
+    )
+    out, _err = run(write(tmp_path, moved), capsys)
+    assert "school_a: email address school_a@e001.example.jp → someone@else.example.jp" in out
+    assert "school_a: school E001 青葉小学校 → J001 第一中学校" in out
+    assert accounts()["school_a"] == ("青葉 担当", "school_a@e001.example.jp", Role.SCHOOL, "E001")
+
+
+def test_with_apply_the_role_changes_and_the_change_log_says_so(tmp_path, schools, capsys):
+    user = _school_a(schools)
+    out, _err = run(write(tmp_path, PROMOTING_FILE), capsys, "--apply")
+    assert "school_a: role School user → Administrator" in out
+    assert "1 users created, 1 updated" in out
+    user.refresh_from_db()
+    assert (user.role, user.school, user.is_staff, user.is_superuser) == (
+        Role.ADMIN,
+        None,
+        True,
+        True,
+    )
+    entry = ObjectChange.objects.get(action=Action.UPDATE, object_id=str(user.pk))
+    assert entry.changes["role"] == ["school", "admin"]
+    assert entry.changes["school"][1] is None
+    assert entry.changes["is_superuser"] == [False, True]
+    assert entry.via == changelog.Via.COMMAND
+
+
+def test_the_importer_itself_refuses_a_role_change_it_is_not_told_to_apply(schools):
+    """Whatever calls it (a command, a future upload page): the batch fails, naming it."""
+    user = _school_a(schools)
+    with translation.override("en"):
+        batch = imports.batch_import(
+            kind="users", file=io.BytesIO(PROMOTING_FILE.encode()), by=COMMAND_LINE, name="u.csv"
+        )
+    assert batch.status == ImportBatch.Status.FAILED
+    assert "school_a: role School user → Administrator" in batch.errors
+    user.refresh_from_db()
+    assert user.role == Role.SCHOOL
+    assert not User.objects.filter(username="newcomer").exists()
+
+
+def test_a_file_of_new_users_and_name_fixes_needs_no_apply(tmp_path, schools, capsys):
+    _school_a(schools)
+    text = (
+        "username,full_name,email,role,school_code\n"
+        "school_a,青葉 太郎,school_a@e001.example.jp,school,E001\n"
+        "newcomer,新人 さん,new@center.example.jp,support,\n"
+    )
+    out, _err = run(write(tmp_path, text), capsys)
+    assert "school_a: full name 青葉 担当 → 青葉 太郎" in out
+    assert "1 users created, 1 updated" in out
+    assert accounts()["school_a"][0] == "青葉 太郎"

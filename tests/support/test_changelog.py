@@ -31,6 +31,9 @@ from support.services import RecordInput, SupportError
 from tests.factories import make_school, make_user, submit_token
 from tests.support.factories import make_record, make_request, topic
 
+# A day to schedule visits on: next year is always inside the date window.
+FUTURE_YEAR = dt.date.today().year + 1
+
 pytestmark = pytest.mark.django_db
 
 Action = ObjectChange.Action
@@ -258,7 +261,7 @@ def test_the_leader_scheduling_a_request_is_one_entry_with_the_date_and_staff(
         {
             "submit_token": submit_token(leader),
             "staff": [support_staff.pk],
-            "date": "2030-06-03",
+            "date": f"{FUTURE_YEAR}-06-03",
             "time": "10:30",
             "note": "午前中",
         },
@@ -272,7 +275,7 @@ def test_the_leader_scheduling_a_request_is_one_entry_with_the_date_and_staff(
     )
     assert entry.changes == {
         "status": ["requested", "scheduled"],
-        "scheduled_date": [None, "2030-06-03"],
+        "scheduled_date": [None, f"{FUTURE_YEAR}-06-03"],
         "scheduled_time": [None, "10:30:00"],
         "assigned_staff": [[], ["佐藤 健"]],
         "note": [None, "午前中"],
@@ -316,8 +319,8 @@ def test_a_campaign_is_one_entry_for_the_campaign_and_one_per_school_visit(
         {
             "submit_token": submit_token(leader),
             "name": "iPadOS更新",
-            "start": "2030-08-01",
-            "end": "2030-08-09",
+            "start": f"{FUTURE_YEAR}-08-01",
+            "end": f"{FUTURE_YEAR}-08-09",
             "kind": "visit",
             "topic": topic("updates").pk,
             "schools": [s.pk for s in schools],
@@ -410,13 +413,16 @@ def test_changing_a_requests_date_and_staff_in_admin_schedules_it_as_the_page_do
     admin_change(
         admin_client_for,
         request,
-        scheduled_date="2030-06-04",
+        scheduled_date=f"{FUTURE_YEAR}-06-04",
         scheduled_time="13:00",
         assigned_staff=[colleague.pk],
         note="担当変更",
     )
     request.refresh_from_db()
-    assert (request.status, request.scheduled_date) == (Status.SCHEDULED, dt.date(2030, 6, 4))
+    assert (request.status, request.scheduled_date) == (
+        Status.SCHEDULED,
+        dt.date(FUTURE_YEAR, 6, 4),
+    )
     assert list(request.assigned_staff.all()) == [colleague]
     # On the request's timeline, by the administrator.
     assert request.events.count() == events + 1
@@ -430,7 +436,7 @@ def test_changing_a_requests_date_and_staff_in_admin_schedules_it_as_the_page_do
     # One e-mail to the school, with the new date.
     (email,) = RequestEmail.objects.filter(request=request)
     assert email.recipient == school_a.email
-    assert "2030-06-04" in email.subject
+    assert f"{FUTURE_YEAR}-06-04" in email.subject
     assert "鈴木 大輔" in email.body
     assert email.state == State.PENDING
     # One change-log entry, by the administrator, through admin.
@@ -439,7 +445,7 @@ def test_changing_a_requests_date_and_staff_in_admin_schedules_it_as_the_page_do
         entry, action=Action.SCHEDULE, obj=request, by=admin, via=Via.ADMIN, school=school_a
     )
     assert entry.changes == {
-        "scheduled_date": [first_day.isoformat(), "2030-06-04"],
+        "scheduled_date": [first_day.isoformat(), f"{FUTURE_YEAR}-06-04"],
         "scheduled_time": [None, "13:00:00"],
         "assigned_staff": [["佐藤 健"], ["鈴木 大輔"]],
         "note": [None, "担当変更"],

@@ -22,6 +22,9 @@ from support.models import RequestEmail
 from tests.factories import submit_token
 from tests.support.factories import make_request
 
+# A day to schedule visits on: next year is always inside the date window.
+FUTURE_YEAR = dt.date.today().year + 1
+
 pytestmark = pytest.mark.django_db
 
 REFUSING = "tests.support.mail_backends.RefusingBackend"
@@ -29,7 +32,7 @@ KILLED = "tests.support.mail_backends.WorkerKilledBackend"
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 
 
-def scheduled_email(school_a_user, leader, support_staff, day=dt.date(2030, 6, 3)):
+def scheduled_email(school_a_user, leader, support_staff, day=dt.date(FUTURE_YEAR, 6, 3)):
     request = make_request(school=school_a_user.school, requested_by=school_a_user)
     services.request_schedule(by=leader, request=request, staff=[support_staff], date=day)
     return RequestEmail.objects.get(request=request)
@@ -106,10 +109,10 @@ def test_failing_emails_do_not_hold_back_newer_ones_in_the_sweep(
     school_a_user, leader, support_staff, settings
 ):
     settings.EMAIL_BACKEND = LOCMEM
-    failed = scheduled_email(school_a_user, leader, support_staff, dt.date(2030, 6, 3))
-    retried = scheduled_email(school_a_user, leader, support_staff, dt.date(2030, 6, 4))
-    fresh = scheduled_email(school_a_user, leader, support_staff, dt.date(2030, 6, 5))
-    waiting = scheduled_email(school_a_user, leader, support_staff, dt.date(2030, 6, 6))
+    failed = scheduled_email(school_a_user, leader, support_staff, dt.date(FUTURE_YEAR, 6, 3))
+    retried = scheduled_email(school_a_user, leader, support_staff, dt.date(FUTURE_YEAR, 6, 4))
+    fresh = scheduled_email(school_a_user, leader, support_staff, dt.date(FUTURE_YEAR, 6, 5))
+    waiting = scheduled_email(school_a_user, leader, support_staff, dt.date(FUTURE_YEAR, 6, 6))
     now = timezone.now()
     RequestEmail.objects.filter(pk=failed.pk).update(state=State.FAILED, attempts=5)
     # Failed three times; its back-off is over.
@@ -139,7 +142,7 @@ def test_admin_lists_failed_emails_and_sends_them_again(
     client, school_a_user, leader, support_staff, admin, django_capture_on_commit_callbacks
 ):
     email = scheduled_email(school_a_user, leader, support_staff)
-    sent = scheduled_email(school_a_user, leader, support_staff, dt.date(2030, 6, 4))
+    sent = scheduled_email(school_a_user, leader, support_staff, dt.date(FUTURE_YEAR, 6, 4))
     RequestEmail.objects.filter(pk=email.pk).update(
         state=State.FAILED,
         attempts=5,
@@ -197,7 +200,7 @@ def test_without_a_broker_a_refusing_mail_server_does_not_break_the_schedule_pag
             reverse("support:request_schedule", args=[request.pk]),
             {
                 "staff": [support_staff.pk],
-                "date": "2030-06-03",
+                "date": f"{FUTURE_YEAR}-06-03",
                 "submit_token": submit_token(leader),
             },
         )

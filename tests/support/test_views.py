@@ -206,7 +206,7 @@ def test_a_school_sees_only_its_own_history(
     assert client.get(reverse("support:school_history", args=[school_b.pk])).status_code == 404
 
 
-@pytest.mark.parametrize("end", ["9999-12-31", "2023-08-02"])
+@pytest.mark.parametrize("end", ["2025-12-31", "2023-08-02"])
 def test_a_campaign_period_past_a_year_is_refused_in_japanese(
     client, leader, support_staff, school_a, end
 ):

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from dashboard import services
 from dashboard.models import ReportPack
 from gigaportal.calendar import Month, fiscal_months
+from gigaportal.commands import fiscal_year_argument
 from gigaportal.scope import COMMAND_LINE
 
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--fiscal-year", type=int, required=True)
+        parser.add_argument("--fiscal-year", type=fiscal_year_argument, required=True)
         parser.add_argument("--to", help="last month, YYYY-MM (default: the year's last)")
         parser.add_argument("--pdf", type=Path)
         parser.add_argument("--xlsx", type=Path)

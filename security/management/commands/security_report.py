@@ -1,20 +1,15 @@
-import argparse
-import datetime as dt
-
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
 from gigaportal import reports
-from gigaportal.commands import add_format_argument, write_report
+from gigaportal.commands import (
+    add_format_argument,
+    day_argument,
+    fiscal_year_argument,
+    write_report,
+)
 from gigaportal.reports import Period
 from gigaportal.scope import COMMAND_LINE
-
-
-def day_argument(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 class Command(BaseCommand):
@@ -36,7 +31,9 @@ class Command(BaseCommand):
         chart.add_argument("--on", type=day_argument, help="YYYY-MM-DD (default: today)")
         add_format_argument(chart)
         topics = sub.add_parser("topics", help="the working groups' topics")
-        topics.add_argument("--fiscal-year", type=int, required=True, help="e.g. 2022")
+        topics.add_argument(
+            "--fiscal-year", type=fiscal_year_argument, required=True, help="e.g. 2022"
+        )
         add_format_argument(topics)
 
     def handle(self, *args, **options):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from gigaportal import reports
-from gigaportal.commands import add_format_argument, write_report
+from gigaportal.commands import add_format_argument, fiscal_year_argument, write_report
 from gigaportal.reports import Period
 from gigaportal.scope import COMMAND_LINE
 
@@ -15,7 +15,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="report", required=True)
         terms = sub.add_parser("terms", help="counts by term and kind")
-        terms.add_argument("--fiscal-year", type=int, required=True, help="e.g. 2022")
+        terms.add_argument(
+            "--fiscal-year", type=fiscal_year_argument, required=True, help="e.g. 2022"
+        )
         add_format_argument(terms)
 
     def handle(self, *args, **options):

@@ -1,6 +1,6 @@
 from django.core.management.base import CommandError
 
-from gigaportal.commands import ImportCommand
+from gigaportal.commands import ImportCommand, fiscal_year_argument
 from surveys import services
 
 
@@ -19,7 +19,9 @@ class Command(ImportCommand):
             "--survey", required=True, metavar="SLUG", help="short name, e.g. ict-2022"
         )
         parser.add_argument("--title", default="", help="title of a new survey")
-        parser.add_argument("--fiscal-year", type=int, default=None, help="e.g. 2022")
+        parser.add_argument(
+            "--fiscal-year", type=fiscal_year_argument, default=None, help="e.g. 2022"
+        )
         parser.add_argument("--group", default="", help="respondent group, e.g. 小学生")
 
     def options_for(self, options: dict) -> dict:

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
 from gigaportal import reports
-from gigaportal.commands import add_format_argument, write_report
+from gigaportal.commands import add_format_argument, fiscal_year_argument, write_report
 from gigaportal.reports import Period
 from gigaportal.scope import COMMAND_LINE
 from surveys.models import Question, Survey
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         crosstab.add_argument("--columns", required=True, help="column number or text")
         add_format_argument(crosstab)
         rates = sub.add_parser("rates", help="response rates of a fiscal year")
-        rates.add_argument("--fiscal-year", type=int, required=True)
+        rates.add_argument("--fiscal-year", type=fiscal_year_argument, required=True)
         add_format_argument(rates)
 
     def handle(self, *args, **options):
