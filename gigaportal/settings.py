@@ -216,9 +216,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+# Only features Chromium knows: an unknown one ("bluetooth") is a console error on
+# every page.
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
-    "bluetooth=(), magnetometer=(), gyroscope=(), accelerometer=()"
+    "magnetometer=(), gyroscope=(), accelerometer=()"
 )
 
 # /healthz tells the database's and the broker's state only to these addresses (and

@@ -179,12 +179,17 @@ DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 
 def _csp_violations(context) -> list[str]:
     """Collects what Chromium says about Content-Security-Policy on every page of the
-    context: a blocked inline script or style, or a resource from elsewhere."""
+    context (a blocked inline script or style, or a resource from elsewhere), and any
+    complaint about the Permissions-Policy header (a feature Chromium does not know)."""
     violations: list[str] = []
 
     def on_console(message):
-        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
-            violations.append(f"{message.page.url if message.page else ''}: {message.text}")
+        text = message.text
+        if any(
+            word in text
+            for word in ("Content Security Policy", "Content-Security-Policy", "Permissions-Policy")
+        ):
+            violations.append(f"{message.page.url if message.page else ''}: {text}")
 
     context.on("console", on_console)
     return violations
@@ -200,7 +205,7 @@ def _browser_context(browser, live_server, device):
     violations = _csp_violations(context)
     yield context.new_page()
     context.close()
-    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+    assert not violations, "Security header violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -128,7 +128,7 @@ def test_the_command_imports_and_refuses_with_reasons(tmp_path):
     out = io.StringIO()
     with translation.override("en"):
         call_command("import_traffic", str(good), stdout=out)
-        assert "Imported 1 rows for 2022-09" in out.getvalue()
+        assert "Imported 1 rows for Sep 2022" in out.getvalue()
         with pytest.raises(CommandError, match="nothing changed"):
             call_command("import_traffic", str(bad))
         # The same file again is a no-op that says so.

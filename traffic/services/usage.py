@@ -48,7 +48,7 @@ from django.db import DataError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gigaportal import imports
+from gigaportal import dates, imports
 from gigaportal.bulk import insert_into
 from gigaportal.calendar import Month
 from gigaportal.imports import ImportResult
@@ -577,8 +577,16 @@ def usage_import_run(*, file: IO[bytes], by, options=None, progress=None) -> Imp
 
 
 def _describe(result: ImportResult) -> str:
-    months = "、".join(str(m) for m in result.details.get("months", []))
+    months = "、".join(_month_label(m) for m in result.details.get("months", []))
     return _("Imported %(rows)s rows for %(months)s.") % {"rows": result.created, "months": months}
+
+
+def _month_label(text) -> str:
+    """2023年2月 (Feb 2023 in English), as the months page writes it, not 2023-02."""
+    try:
+        return dates.month_text(Month.parse(str(text)))
+    except ValueError:
+        return str(text)
 
 
 def _warnings(result: ImportResult) -> list[str]:
@@ -595,7 +603,7 @@ def _warnings(result: ImportResult) -> list[str]:
                     "%(month)s has nothing to compare with: it is not evaluated until the "
                     "leader confirms it on the months page."
                 )
-                % {"month": month["month"]}
+                % {"month": _month_label(month["month"])}
             )
             continue
         found.append(
@@ -606,7 +614,7 @@ def _warnings(result: ImportResult) -> list[str]:
                 "page if this is really the whole month."
             )
             % {
-                "month": month["month"],
+                "month": _month_label(month["month"]),
                 "coverage": coverage,
                 "covered": f"{month.get('covered_lines', 0):,}",
                 "contracted": f"{month.get('contracted_lines', 0):,}",
@@ -623,8 +631,9 @@ imports.register(
         run=usage_import_run,
         help_text=gettext_lazy(
             "The carrier's monthly CSV: one or several months. Importing a month again "
-            "replaces it. Nothing is written if any row is wrong. Usage in MB is converted "
-            "at 1 GB = 1,024 MB. Large files are imported in the background."
+            "replaces it until it is evaluated (an evaluated month is reopened first, on "
+            "the months page). Nothing is written if any row is wrong. Usage in MB is "
+            "converted at 1 GB = 1,024 MB. Large files are imported in the background."
         ),
         success_url="traffic:months",
         describe=_describe,
