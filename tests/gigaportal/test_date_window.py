@@ -27,6 +27,7 @@ from security.admin import NewChartVersionForm
 from support.forms import CampaignForm, RecordForm, RequestForm, ScheduleForm
 from support.models import SupportRecord
 from surveys.forms import SurveyForm, SurveyImportForm
+from tests.factories import make_user
 from tests.support.factories import make_record
 
 OUTSIDE = ("0001-01-01", "9999-12-31")
@@ -63,6 +64,12 @@ def _request_form(data):
     return RequestForm(data, user=User(role=Role.LEADER))
 
 
+def _sent_once(form_class, **kwargs):
+    """A form that creates something is shown with its one-time token (gigaportal.submits)
+    for the person it is shown to."""
+    return lambda data: form_class(data, submitter=make_user(role=Role.LEADER), **kwargs)
+
+
 PAGE_FORMS = [
     pytest.param(RecordForm, ["date"], id="support-record"),
     pytest.param(
@@ -70,10 +77,10 @@ PAGE_FORMS = [
         ["preferred_date_1", "preferred_date_2", "preferred_date_3"],
         id="support-request",
     ),
-    pytest.param(ScheduleForm, ["date"], id="support-schedule"),
-    pytest.param(CampaignForm, ["start", "end"], id="support-campaign"),
-    pytest.param(BreakageForm, ["date"], id="devices-breakage"),
-    pytest.param(lambda data: DeviceStepForm(data, kind="repair"), ["date"], id="devices-step"),
+    pytest.param(_sent_once(ScheduleForm), ["date"], id="support-schedule"),
+    pytest.param(_sent_once(CampaignForm), ["start", "end"], id="support-campaign"),
+    pytest.param(_sent_once(BreakageForm), ["date"], id="devices-breakage"),
+    pytest.param(_sent_once(DeviceStepForm, kind="repair"), ["date"], id="devices-step"),
     pytest.param(SurveyForm, ["opens_on", "closes_on"], id="surveys-survey"),
     pytest.param(NewChartVersionForm, ["effective_from"], id="security-chart-version"),
 ]
