@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
@@ -235,8 +236,13 @@ class ImportBatchAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["file_name", "sha256", "by_name"]
     # The importer's own bookkeeping (its options and details); the outcome reads below.
-    exclude = ["details", "options"]
-    readonly_fields = ["outcome"]
+    exclude = ["details", "options", "language"]
+    readonly_fields = ["outcome", "language_name"]
+
+    @admin.display(description=_("language"))
+    def language_name(self, obj) -> str:
+        """日本語 / English, as the language switch names them, not the code ("ja")."""
+        return str(dict(settings.LANGUAGES).get(obj.language, obj.language or "—"))
 
     @admin.display(description=_("outcome"))
     def outcome(self, obj) -> str:
