@@ -413,7 +413,12 @@ class TableReader:
         file without closing it (and cannot be read any more)."""
         binary = self._text.detach()
         binary.seek(0)
-        return TableReader(binary, list(self.columns.values()), limit=self.errors.limit)
+        return TableReader(
+            binary,
+            list(self.columns.values()),
+            limit=self.errors.limit,
+            identical_rows=self.identical.keys if self.identical is not None else False,
+        )
 
     def has_column(self, key: str) -> bool:
         return key in self._positions

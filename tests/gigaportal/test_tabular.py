@@ -393,3 +393,15 @@ def test_duplicate_checker_names_the_first_row_a_value_appeared_on():
     assert messages_of(excinfo) == [
         "Row 4, column school_code: E001 appears again (first on row 2)"
     ]
+
+
+def test_a_reopened_reader_still_refuses_identical_rows():
+    """An importer that gives up a faster path reads the file again through reopen():
+    the new reader keeps the importer's identical-rows check."""
+    body = "学校コード,学校名,通信量\nE001,青葉小,1\nE001,青葉小,1\n".encode()
+    reader = TableReader(io.BytesIO(body), COLUMNS, identical_rows=True)
+    again = reader.reopen()
+    list(again)
+    with pytest.raises(TabularError) as refused:
+        again.raise_if_errors()
+    assert any("3" in message and "2" in message for message in refused.value.messages())

@@ -36,6 +36,7 @@ from traffic.models import (
     SchoolNotice,
     UsageMonth,
 )
+from traffic.services.months import month_reopen
 from traffic.services.usage import usage_import
 
 AUG, SEP, OCT = Month(2022, 8), Month(2022, 9), Month(2022, 10)
@@ -334,3 +335,49 @@ def test_the_migration_gives_the_months_already_stored_their_state():
         Month.of(s.month): (s.status, s.coverage_pct) for s in UsageMonth.objects.order_by("month")
     }
     assert states == {AUG: ("confirmed", 100), SEP: ("evaluated", 100), OCT: ("imported", 50)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_evaluation_waits_for_a_reopen_of_the_month_before_and_is_then_refused(school_a, leader):
+    """A reopen of September and October's evaluation at the same moment: the evaluation
+    waits for the reopen's locks (both months' states, in month order), checks again,
+    and refuses, instead of evaluating October on a September taken back (found by a
+    review: the check ran before any lock)."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: row locks")
+    make_policy()
+    usage_import(file=io.BytesIO(usage_csv(AUG, CONTRACT)))
+    usage_import(file=io.BytesIO(usage_csv(SEP, CONTRACT, SEPTEMBER)))
+    services.evaluation_run(month=SEP)
+    # Not sent yet (in-process, the delivery ran on commit): September may be reopened.
+    Action.objects.filter(month=SEP.first_day()).update(
+        state=State.PENDING, attempts=0, sent_at=None
+    )
+    usage_import(file=io.BytesIO(usage_csv(OCT, CONTRACT, OCTOBER)))
+    assert state(OCT).status == UsageMonth.Status.CONFIRMED
+    outcome: dict[str, str] = {}
+
+    def evaluate_october():
+        try:
+            services.evaluation_run(month=OCT)
+            outcome["result"] = "evaluated"
+        except services.EvaluationRefused as exc:
+            outcome["refused"] = str(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=evaluate_october)
+    with transaction.atomic():
+        month_reopen(by=leader, month=SEP)
+        worker.start()
+        worker.join(timeout=3)  # it waits on the locks this transaction holds
+        assert worker.is_alive(), outcome
+    worker.join(timeout=60)
+    assert "refused" in outcome, outcome
+    assert not evaluated(OCT) and not evaluated(SEP)
+    assert state(SEP).status == UsageMonth.Status.IMPORTED
+    assert state(OCT).status == UsageMonth.Status.CONFIRMED

@@ -37,6 +37,7 @@ from traffic.models import (
     SchoolNotice,
     UsageMonth,
 )
+from traffic.services.months import lock_months
 from traffic.services.policy import policy_in_force
 
 logger = logging.getLogger(__name__)
@@ -145,12 +146,17 @@ def evaluation_run(*, month: Month, by=SYSTEM) -> EvaluationResult:
     5. Save cases, steps, actions and school notices in bulk, and one change-log entry
        for the evaluation; publish delivery on commit.
     """
-    policy = evaluation_check(month)
     day = month.first_day()
     with transaction.atomic():
-        # The month's state, marked evaluated if it is still confirmed, which locks its
-        # row: an import replacing the month, or a reopen, waits for this evaluation
-        # (or this one waited for them, and finds the month no longer confirmed).
+        # The states of the month and of the month before, locked in month order (as
+        # a reopen and an import lock them): a reopen of the month before cannot slip
+        # between the check and this evaluation, and the check is made again under
+        # the locks.
+        lock_months([month.previous().first_day(), day])
+        policy = evaluation_check(month)
+        # The month's state, marked evaluated if it is still confirmed: an import
+        # replacing the month, or a reopen, waits for this evaluation (or this one
+        # waited for them, and finds the month no longer confirmed).
         marked = UsageMonth.objects.filter(
             month=day, status__in=[UsageMonth.Status.CONFIRMED, UsageMonth.Status.EVALUATED]
         ).update(status=UsageMonth.Status.EVALUATED)

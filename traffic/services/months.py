@@ -114,7 +114,9 @@ def lock_months(days) -> dict[dt.date, UsageMonth]:
     one of them waits, and sees what the import left)."""
     return {
         state.month: state
-        for state in UsageMonth.objects.select_for_update().filter(month__in=list(days))
+        for state in UsageMonth.objects.select_for_update()
+        .filter(month__in=list(days))
+        .order_by("month")  # always in month order, so two lockers never deadlock
     }
 
 
@@ -286,12 +288,20 @@ def month_reopen(*, by, month: Month) -> tuple[UsageMonth, Undo]:
     evaluated."""
     day = month.first_day()
     with transaction.atomic():
-        state = lock_months([day]).get(day)
+        # The month and the month after, in month order as an evaluation locks them:
+        # the next month's evaluation cannot start on a month being reopened.
+        state = lock_months([day, month.next().first_day()]).get(day)
         if state is None:
             raise MonthRefused(_("There is no usage data for %(month)s.") % {"month": month})
         # Lock its actions: a delivery claims only pending rows, so it waits for this
-        # transaction and then finds them gone.
+        # transaction and then finds them gone. Lock its notices too: a school's
+        # acknowledgment waits, then finds its notice gone, instead of being lost.
         list(Action.objects.select_for_update().filter(month=day).values_list("pk", flat=True))
+        list(
+            SchoolNotice.objects.select_for_update()
+            .filter(action__month=day)
+            .values_list("pk", flat=True)
+        )
         problem = reopen_problem(state)
         if problem:
             raise MonthRefused(problem)
