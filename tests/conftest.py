@@ -226,6 +226,10 @@ def browser_login(page, username: str, password: str | None = None) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password or PASSWORD)
     page.click("form button[type=submit]")
+    # Wait for the redirect away from the login page itself: "networkidle" alone can
+    # be met by the login page before the post has left (seen on a loaded machine),
+    # and a failed login then times out here, saying so, not at a later click.
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
     page.wait_for_load_state("networkidle")
 
 
