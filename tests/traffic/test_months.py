@@ -110,7 +110,7 @@ def test_a_two_row_file_for_a_new_month_is_not_evaluated_and_the_full_file_repla
     assert not CaseStep.objects.filter(month=OCT.first_day()).exists()
     with translation.override("ja"):
         [warning] = imports.warnings(ImportBatch.objects.get(pk=partial.pk))
-    assert "5%" in warning and "2022-10" in warning and "判定しません" in warning
+    assert "5%" in warning and "2022年10月" in warning and "判定しません" in warning
 
     # The carrier's complete file for October replaces the two rows and, complete, is
     # confirmed and evaluated on its own.
