@@ -338,7 +338,9 @@ def test_the_migration_gives_the_months_already_stored_their_state():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_evaluation_waits_for_a_reopen_of_the_month_before_and_is_then_refused(school_a, leader):
+def test_an_evaluation_waits_for_a_reopen_of_the_month_before_and_is_then_refused(
+    require_postgres, school_a, leader
+):
     """A reopen of September and October's evaluation at the same moment: the evaluation
     waits for the reopen's locks (both months' states, in month order), checks again,
     and refuses, instead of evaluating October on a September taken back (found by a
@@ -347,8 +349,6 @@ def test_an_evaluation_waits_for_a_reopen_of_the_month_before_and_is_then_refuse
 
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: row locks")
     make_policy()
     usage_import(file=io.BytesIO(usage_csv(AUG, CONTRACT)))
     usage_import(file=io.BytesIO(usage_csv(SEP, CONTRACT, SEPTEMBER)))
