@@ -120,6 +120,7 @@ def lock_months(days) -> dict[dt.date, UsageMonth]:
     }
 
 
+@transaction.atomic
 def usage_months_record(*, days) -> list[UsageMonth]:
     """In the import's transaction, after its rows are in: each month of the file, in
     order, gets its figures and its state: confirmed when the coverage reaches the
