@@ -1,7 +1,10 @@
 # Production image: gunicorn for the web, the same image for the Celery worker and beat.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# matplotlib's font list is built once at build time into a folder the image keeps
+# (the portal user cannot write its home, /app: without this every process would build
+# the list again, into a temporary folder, before its first chart).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 MPLCONFIGDIR=/app/.matplotlib
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
@@ -11,7 +14,7 @@ COPY traffic traffic
 COPY support support
 COPY surveys surveys
 COPY security security
-RUN pip install .
+RUN pip install . && python -c "import matplotlib_fontja, matplotlib.font_manager"
 
 COPY . .
 # The portal's own modules compiled once, here: with PYTHONDONTWRITEBYTECODE, every
@@ -26,6 +29,7 @@ RUN SECRET_KEY=build-only-not-secret DEBUG=false python manage.py collectstatic 
 RUN useradd --system --home /app portal && mkdir -p /app/media && chown portal /app/media
 USER portal
 EXPOSE 8000
+# gunicorn.conf.py (read from /app) draws one chart in each worker as it starts.
 # gunicorn's timeout set here, not left to its 30 s default: large uploads are stored and
 # handed to the worker, small imports finish in the request; 120 s covers storing the
 # largest upload allowed (the reverse proxy buffers the body).

@@ -153,3 +153,15 @@ def png_response(data: bytes) -> HttpResponse:
     response = HttpResponse(data, content_type="image/png")
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+def warm_up() -> bytes:
+    """Draws a small chart with Japanese labels once, so that a fresh process has
+    matplotlib, its font list and IPAexGothic loaded before its first real chart (a
+    gunicorn worker calls it as it starts: gunicorn.conf.py). Returns the PNG."""
+    figure = new_figure(2, 1.5)
+    ax = figure.add_subplot()
+    ax.bar(["4月", "5月"], [1, 2], color=BAR_COLOR)
+    ax.set_title("月別")
+    _style(ax)
+    return png_bytes(figure)

@@ -130,3 +130,32 @@ def test_the_worker_can_be_scaled_it_holds_no_state_of_its_own(compose):
     assert " -B" not in command and "--beat" not in command
     assert "beat" in compose["services"] and "beat" in compose["services"]["beat"]["command"]
     assert any(str(volume).startswith("media:") for volume in worker.get("volumes", []))
+
+
+def test_gunicorn_workers_draw_a_chart_as_they_start():
+    """gunicorn.conf.py (read from the working directory) hooks post_worker_init, which
+    gunicorn accepts as that setting and which leaves matplotlib with its Japanese font
+    loaded: the first chart a person opens is not the one that pays for it."""
+    import logging
+    import runpy
+    import types
+
+    from gunicorn.config import Config
+
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    config = Config()
+    config.set("post_worker_init", hooks["post_worker_init"])  # gunicorn checks its arity
+    config.post_worker_init(types.SimpleNamespace(log=logging.getLogger("gunicorn.error")))
+    from matplotlib import font_manager
+
+    from gigaportal.charts import FONT_FAMILY, warm_up
+
+    assert warm_up().startswith(b"\x89PNG")
+    assert "IPAexGothic" in FONT_FAMILY
+    font = font_manager.findfont(FONT_FAMILY, fallback_to_default=False)
+    assert "ipaexg" in font.lower()
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    # The font list is built at build time where the image keeps it.
+    assert "MPLCONFIGDIR=/app/.matplotlib" in dockerfile
+    assert "matplotlib.font_manager" in dockerfile
+    assert "gunicorn.conf.py" not in (ROOT / ".dockerignore").read_text(encoding="utf-8")
