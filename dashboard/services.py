@@ -3,8 +3,10 @@ worker that claims the pack, writes both files and reports its progress."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +16,7 @@ from dashboard import pack as pack_sections
 from dashboard.models import ReportPack
 from gigaportal import changelog
 from gigaportal.calendar import Month
-from gigaportal.outbox import enqueue_on_commit
+from gigaportal.outbox import enqueue, enqueue_on_commit
 from gigaportal.scope import COMMAND_LINE, SYSTEM
 
 logger = logging.getLogger(__name__)
@@ -123,6 +125,45 @@ def pack_files(*, pack: ReportPack, operator=COMMAND_LINE) -> tuple[bytes, bytes
     ]
     xlsx = pack_xlsx_bytes(sections, cover=cover)
     return pdf, xlsx
+
+
+# A pack still queued after this was probably never published (the broker was down
+# when it was asked for): the sweep publishes it again. Making it twice is harmless
+# (the claim).
+QUEUED_GRACE = dt.timedelta(minutes=1)
+
+
+def packs_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], int]:
+    """For the beat: the queued packs to publish again, and how many packs being made
+    were marked failed because they outlived the task time limit (their worker died
+    before it wrote the files; the leader is told to make the pack again)."""
+    now = now or timezone.now()
+    limit = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    stopped = ReportPack.objects.filter(status=Status.RUNNING, started_at__lt=now - limit)
+    error = _("The pack was not finished (the worker stopped). Please make it again.")
+    with transaction.atomic():
+        packs = list(stopped.select_for_update(skip_locked=True))
+        ReportPack.objects.filter(pk__in=[p.pk for p in packs]).update(
+            status=Status.FAILED, finished_at=now, error=error
+        )
+        changelog.record_many(
+            by=SYSTEM,
+            action=changelog.Action.UPDATE,
+            objs=packs,
+            changes_of=lambda pack: {"status": [Status.RUNNING.value, Status.FAILED.value]},
+        )
+    dead = len(packs)
+    queued = list(
+        ReportPack.objects.filter(
+            status=Status.QUEUED, created_at__lt=now - QUEUED_GRACE
+        ).values_list("pk", flat=True)
+    )
+    return queued, dead
+
+
+def packs_publish(pack_ids: list[int]) -> None:
+    if pack_ids:
+        enqueue(TASK, list(pack_ids))
 
 
 def _save_progress(pack: ReportPack, percent: int, step: str) -> None:

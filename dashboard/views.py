@@ -5,12 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import selectors, services
+from dashboard.forms import PackForm
 from dashboard.models import ReportPack
+from gigaportal import submits
 from gigaportal.params import month_param
 from gigaportal.permissions import role_required
 from gigaportal.reports.tables import content_disposition
@@ -43,6 +46,9 @@ def monthly(request):
         "cards": selectors.monthly(user=request.user, month=month, months=area_months, today=today),
         "packs": ReportPack.objects.all()[:5] if request.user.role in LEADER_ROLES else [],
         "can_pack": request.user.role in LEADER_ROLES,
+        "pack_form": PackForm(submitter=request.user)
+        if request.user.role in LEADER_ROLES
+        else None,
     }
     return render(request, "dashboard/monthly.html", context)
 
@@ -54,8 +60,23 @@ def pack_create(request):
     if month is None:
         messages.error(request, _("Choose the month the pack runs to."))
         return redirect("dashboard:monthly")
+    form = PackForm(request.POST, submitter=request.user)
+    if not form.is_valid():
+        # A stale or foreign token: the dashboard again, with a fresh one.
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        return redirect(f"{reverse('dashboard:monthly')}?month={month}")
     try:
-        pack = services.pack_request(by=request.user, fiscal_year=month.fiscal_year(), end=month)
+        pack = submits.submit_once(
+            token=form.submit_token,
+            user=request.user,
+            create=lambda: services.pack_request(
+                by=request.user, fiscal_year=month.fiscal_year(), end=month
+            ),
+            url=lambda pack: reverse("dashboard:pack_detail", args=[pack.pk]),
+        )
+    except submits.AlreadySubmitted as exc:
+        return submits.redirect_to_first(request, exc)
     except services.PackError as exc:
         messages.error(request, str(exc))
         return redirect("dashboard:monthly")
@@ -100,7 +121,13 @@ def pack_download(request, pk: int, fmt: str):
     stored = pack.pdf if fmt == "pdf" else pack.xlsx if fmt == "xlsx" else None
     if not stored:
         raise Http404
-    response = FileResponse(stored.open("rb"))
+    try:
+        opened = stored.open("rb")
+    except OSError:
+        # The media folder lost the file (a restore without it, a disk replaced).
+        messages.error(request, _("This pack's file is missing. Please make the pack again."))
+        return redirect("dashboard:pack_detail", pk=pack.pk)
+    response = FileResponse(opened)
     response["Content-Disposition"] = content_disposition(
         f"committee-pack-{pack.fiscal_year}-{pack.end_month}.{fmt}"
     )

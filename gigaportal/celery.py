@@ -28,6 +28,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "gigaportal.tasks.sweep_import_batches",
         "schedule": crontab(minute="*/2"),
     },
+    # Report packs never published (broker down at the button) or left by a dead worker.
+    "report-pack-sweep": {
+        "task": "dashboard.tasks.sweep_report_packs",
+        "schedule": crontab(minute="*/2"),
+    },
     # Spent one-time form tokens (gigaportal.submits) past their week.
     "submit-token-sweep": {
         "task": "gigaportal.tasks.sweep_submit_tokens",

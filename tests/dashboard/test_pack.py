@@ -18,6 +18,7 @@ from dashboard.models import ReportPack
 from gigaportal.calendar import Month
 from gigaportal.models import ObjectChange
 from gigaportal.scope import COMMAND_LINE
+from tests.factories import submit_token
 
 pytestmark = pytest.mark.django_db
 
@@ -176,7 +177,9 @@ def test_the_button_makes_the_pack_in_process_without_a_broker(
 ):
     client.force_login(leader)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/dashboard/packs/new/", {"month": "2022-12"})
+        response = client.post(
+            "/dashboard/packs/new/", {"month": "2022-12", "submit_token": submit_token(leader)}
+        )
     pack = ReportPack.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/packs/{pack.pk}/")
     assert pack.status == "done"
@@ -206,3 +209,72 @@ def test_a_real_worker_makes_the_pack(celery_worker, media, leader):
         time.sleep(0.1)
     assert pack.status == "done", pack.error
     assert pack.pdf.open("rb").read(4) == b"%PDF"
+
+
+def test_a_double_click_on_the_button_makes_one_pack(
+    media, client, leader, eager_tasks, django_capture_on_commit_callbacks
+):
+    client.force_login(leader)
+    data = {"month": "2022-12", "submit_token": submit_token(leader)}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post("/dashboard/packs/new/", data)
+    again = client.post("/dashboard/packs/new/", data, follow=True)
+    pack = ReportPack.objects.get()
+    assert first["Location"].endswith(f"/packs/{pack.pk}/")
+    assert again.redirect_chain[-1][0].endswith(f"/packs/{pack.pk}/")
+    assert "この内容はすでに送信済みです。" in again.content.decode()
+    assert ObjectChange.objects.filter(content_type__model="reportpack").count() == 1
+
+
+def test_the_button_without_its_token_makes_nothing(media, client, leader, school_a_user):
+    client.force_login(leader)
+    for token in ("", "forged", submit_token(school_a_user)):
+        response = client.post(
+            "/dashboard/packs/new/", {"month": "2022-12", "submit_token": token}, follow=True
+        )
+        assert response.status_code == 200
+    assert not ReportPack.objects.exists()
+
+
+def test_the_sweep_publishes_lost_packs_and_fails_those_whose_worker_died(
+    media, leader, eager_tasks, settings
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dashboard.tasks import sweep_report_packs
+
+    lost = services.pack_request(by=leader, fiscal_year=2022, end=Month(2022, 12), enqueue=False)
+    fresh = services.pack_request(by=leader, fiscal_year=2022, end=Month(2022, 11), enqueue=False)
+    stuck = services.pack_request(by=leader, fiscal_year=2022, end=Month(2022, 10), enqueue=False)
+    now = timezone.now()
+    ReportPack.objects.filter(pk=lost.pk).update(created_at=now - dt.timedelta(minutes=5))
+    ReportPack.objects.filter(pk=stuck.pk).update(
+        status="running",
+        started_at=now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+    )
+    assert sweep_report_packs() == 1
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    stuck.refresh_from_db()
+    assert lost.status == "done" and lost.pdf
+    assert fresh.status == "queued"  # its own task may still be on its way
+    assert stuck.status == "failed"
+    assert "もう一度" in stuck.error
+    entry = ObjectChange.objects.get(
+        content_type__model="reportpack", object_id=str(stuck.pk), action="update"
+    )
+    assert entry.changes == {"status": ["running", "failed"]}
+
+
+def test_a_pack_whose_file_is_missing_is_a_message_not_an_error(media, client, leader):
+    pack = services.pack_request(by=leader, fiscal_year=2022, end=Month(2022, 12), enqueue=False)
+    assert services.pack_make(pack_id=pack.pk) == "done"
+    pack.refresh_from_db()
+    pack.pdf.storage.delete(pack.pdf.name)
+    client.force_login(leader)
+    response = client.get(f"/dashboard/packs/{pack.pk}/pdf/", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].endswith(f"/packs/{pack.pk}/")
+    assert "もう一度" in response.content.decode()
