@@ -59,7 +59,7 @@ DISTINCT_CAP = 5_000
 # Responses written at a time by the import's second pass.
 CHUNK_ROWS = 5_000
 # Entries of a per-column cache of work done per distinct cell before it starts again.
-CACHE_MAX = 20_000
+CACHE_MAX = 5_000
 # Options of a column the preview names (the page shows ten and "…").
 PREVIEW_OPTIONS = 11
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
