@@ -18,15 +18,13 @@ from surveys.services.imports import (
     PREVIEW_KIND,
     ImportOptions,
     Preview,
-    check_and_write,
-    read_export,
-    recognize_export,
     survey_import,
     survey_import_check,
     survey_import_preview,
     title_from_file_name,
 )
 from surveys.services.questions import OptionInput, kind_choices, question_update, scale_apply
+from surveys.services.reading import check_and_write, read_export, recognize_export
 from surveys.services.surveys import group_delete, group_update, survey_delete, survey_update
 
 __all__ = [

@@ -177,3 +177,24 @@ def test_the_preview_says_what_the_import_would_refuse(school_a):
     assert preview.errors == batch.errors
     assert preview.errors[0].startswith("7行目")
     assert not Survey.objects.exists()
+
+
+def test_a_preview_nobody_confirmed_lets_go_of_its_file_after_a_day(client, leader, school_a):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client.force_login(leader)
+    upload(client, pupils_export([school_a.name]))
+    batch = ImportBatch.objects.get()
+    stored = batch.file.name
+    assert batch.file.storage.exists(stored)
+    imports.batches_sweep()
+    batch.refresh_from_db()
+    assert batch.file  # still waiting for its leader
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        finished_at=timezone.now() - dt.timedelta(days=1, minutes=1)
+    )
+    imports.batches_sweep()
+    batch.refresh_from_db()
+    assert not batch.file and not batch.file.storage.exists(stored)
