@@ -134,12 +134,13 @@ def _row_too_wide(cells: list[str], width: int) -> int:
 
 
 class _Normalised(dict):
-    """Raw cell → normalised text, for the cells that repeat (most do); bounded."""
+    """Raw cell → normalised text, for the cells that repeat (most do); bounded: once
+    full it keeps what it has (the answers that repeat come early and often)."""
 
     def __missing__(self, raw: str) -> str:
-        if len(self) >= CACHE_MAX:
-            self.clear()
-        text = self[raw] = normalize(raw)
+        text = normalize(raw)
+        if len(self) < CACHE_MAX:
+            self[raw] = text
         return text
 
 
@@ -175,12 +176,16 @@ def read_export(file: IO[bytes], progress: Callable[[int, int], None] | None = N
                 % {"cells": last, "columns": width},
             )
             continue
-        for index in range(min(width, len(cells))):
-            text = seen[cells[index]]
-            if text:
-                values[index].add(
-                    text, timestamp=may_be_timestamp[index], school=may_be_school[index]
-                )
+        for index, raw in enumerate(cells[:width]):
+            text = seen[raw]
+            if not text:
+                continue
+            column = values[index]
+            if text in column.counts:  # the common case, without a call
+                column.counts[text] += 1
+                column.answered += 1
+            else:
+                column.add(text, timestamp=may_be_timestamp[index], school=may_be_school[index])
         rows += 1
         if rows % PROGRESS_EVERY == 0:
             report(0, rows, table.tell())
@@ -339,9 +344,9 @@ class _Cache(dict):
         self.check = check
 
     def __missing__(self, value: str) -> tuple[Any, str | None]:
-        if len(self) >= CACHE_MAX:
-            self.clear()
-        result = self[value] = self.check(value)
+        result = self.check(value)
+        if len(self) < CACHE_MAX:
+            self[value] = result
         return result
 
 
@@ -442,7 +447,9 @@ def check_and_write(
     for number, raw in table:
         if _row_too_wide(raw, width):
             continue  # reported by the first pass
-        cells = tuple(seen[raw[i]] if i < len(raw) else "" for i in range(width))
+        cells = tuple(map(seen.__getitem__, raw[:width]))
+        if len(cells) < width:
+            cells += ("",) * (width - len(cells))
         checked: dict[int, Any] = {}
         for column, label, cache in plan:
             value = cells[column]
