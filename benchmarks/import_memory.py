@@ -1,7 +1,8 @@
-"""Peak memory (and time) of the worker-side import, by file size: the support log and
-the schools list at 5 MB and 50 MB (`--sizes 0.25,5,50,200` for others), each beside a
-baseline measured in the same run: the peak of a process that only reads the same file
-through the csv module (what any import must at least do).
+"""Peak memory (and time) of the worker-side import, by file size: the support log,
+the schools list and a survey export (its import, and its preview: `--kinds
+surveys,survey_preview`) at 5 MB and 50 MB (`--sizes 0.25,5,50,200` for others), each
+beside a baseline measured in the same run: the peak of a process that only reads the
+same file through the csv module (what any import must at least do).
 
 Every figure comes from a fresh child process (its peak RSS, resource.getrusage), so
 one run does not inherit another's memory. The imports run as a worker runs them (an
@@ -27,7 +28,13 @@ sys.path.insert(0, str(HERE.parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigaportal.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only")
 
-KINDS = ("support_log", "schools")
+KINDS = ("support_log", "schools", "surveys")
+# A survey file goes to the survey import (or its preview) as the confirm step sends it.
+SURVEY_KINDS = {"surveys": "survey_responses", "survey_preview": "survey_preview"}
+AGREE = ("とてもそう思う", "そう思う", "あまりそう思わない", "そう思わない")
+OFTEN = ("ほぼ毎日", "週に数回", "月に数回", "ほとんど使わない")
+SUBJECTS = ("国語", "算数・数学", "理科", "社会", "外国語", "図工, 音楽の教材")
+THEMES = ("インターネット検索", "画像や動画", "個別最適化", "協働的な学習", "デジタル配信", "回収")
 STAFF = ("bench-staff-1", "bench-staff-2", "bench-staff-3")
 BENCH_SCHOOLS = 70
 
@@ -57,6 +64,9 @@ def write_file(kind: str, path: Path, megabytes: float, run: int) -> int:
                     f"{rng.choice(STAFF)},アップデート,記録{rows}の対応内容\n"
                 )
                 rows += 1
+        elif kind in SURVEY_KINDS:
+            write_survey(out, target, rng)
+            return survey_rows
         else:
             out.write("学校コード,学校名,校種,メール,校長名\n")
             while out.tell() < target:
@@ -66,6 +76,47 @@ def write_file(kind: str, path: Path, megabytes: float, run: int) -> int:
                 )
                 rows += 1
     return rows
+
+
+survey_rows = 0
+
+
+def write_survey(out, target: int, rng: random.Random) -> None:
+    """A Forms response sheet as benchmarks/surveys_import.py writes it: a timestamp and
+    30 questions (school, 24 scale grid rows, 2 checkbox questions, a choice, a number,
+    free text for three in ten), every timestamp its own."""
+    import csv
+    import datetime as dt
+
+    global survey_rows
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+    header = ["タイムスタンプ", "学校名"]
+    for title in ("効果があると思いますか", "学校での利用", "家での利用", "省力化"):
+        header += [f"{title} [{t}]" for t in THEMES]
+    header += [
+        "よく使う教科（複数回答可）",
+        "使うアプリ（複数回答可）",
+        "学年",
+        "1日の利用時間（分）",
+    ]
+    header += ["ご意見があればお書きください"]
+    writer.writerow(header)
+    start = dt.datetime(2022, 11, 7, 8)
+    apps = ("ミライシード", "Google", "ロイロノート", "Teams")
+    survey_rows = 0
+    while out.tell() < target:
+        moment = start + dt.timedelta(seconds=survey_rows * 7)
+        row = [f"{moment:%Y/%m/%d} {moment.hour}:{moment:%M:%S}", f"計測校{rng.randrange(70)}"]
+        row += [rng.choice(AGREE) for _ in THEMES] + [rng.choice(OFTEN) for _ in THEMES]
+        row += [rng.choice(OFTEN) for _ in THEMES] + [rng.choice(AGREE) for _ in THEMES]
+        row.append(", ".join(rng.sample(SUBJECTS, rng.randint(1, 3))))
+        row.append(", ".join(rng.sample(apps, rng.randint(1, 2))))
+        row += [f"{rng.randint(1, 6)}年", str(rng.randint(0, 240))]
+        row.append(
+            f"意見{rng.randrange(50_000)}：家でも使いたいです。" if rng.random() < 0.3 else ""
+        )
+        writer.writerow(row)
+        survey_rows += 1
 
 
 # --- The children -----------------------------------------------------------------------
@@ -93,9 +144,16 @@ def child_import(kind: str, path: str) -> dict:
     from gigaportal import imports
     from gigaportal.scope import COMMAND_LINE
 
+    options = None
+    if kind in SURVEY_KINDS:
+        # A new group each run, so that no run is a repeat of another.
+        options = {"survey": "bench", "group": f"g{time.time_ns()}", "file_name": path}
+        kind = SURVEY_KINDS[kind]
     start = time.perf_counter()
     with open(path, "rb") as binary:
-        batch = imports.batch_import(kind=kind, file=binary, by=COMMAND_LINE, name=path)
+        batch = imports.batch_import(
+            kind=kind, file=binary, by=COMMAND_LINE, name=path, options=options
+        )
     seconds = time.perf_counter() - start
     if batch.status != "done":
         raise SystemExit(f"{kind} import failed: {batch.errors[:3]}")
@@ -133,7 +191,7 @@ def main(sizes: list[float], kinds: list[str]) -> None:
     database = settings.DATABASES["default"]
     env = dict(os.environ)
     env["IMPORT_MAX_MB_DEFAULT"] = "100000"
-    for kind in KINDS:
+    for kind in (*KINDS, *SURVEY_KINDS.values()):
         env[f"IMPORT_MAX_MB_{kind.upper()}"] = "100000"
     if connection.vendor == "postgresql":
         user = database.get("USER") or ""
@@ -169,7 +227,12 @@ def main(sizes: list[float], kinds: list[str]) -> None:
                 path.unlink()
                 with connection.cursor() as cursor:
                     # Each run starts from the same database.
-                    if kind == "support_log":
+                    if kind in SURVEY_KINDS:
+                        cursor.execute(
+                            "DELETE FROM surveys_answer; DELETE FROM surveys_textanswer; "
+                            "DELETE FROM surveys_response"
+                        )
+                    elif kind == "support_log":
                         cursor.execute(
                             "DELETE FROM support_supportrecord_staff; "
                             "DELETE FROM support_supportrecord_topics; "
@@ -198,7 +261,7 @@ def on_scratch_database(sizes: list[float], kinds: list[str]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="5,50", help="file sizes in MB, e.g. 5,50,200")
-    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--kinds", default=",".join(KINDS), help="also: survey_preview")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args, _unknown = parser.parse_known_args()
     if args.child:

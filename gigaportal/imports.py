@@ -24,6 +24,12 @@ is refused by the page's form, and again by the batch (a command's file). Comman
 3. One change-log entry records the batch (who, the file, its digest, the counts),
    never one entry per row, so the COPY and bulk paths keep their speed.
 4. A stored upload is deleted when its batch ends, whatever the outcome.
+
+A *preview* kind (`Importer.preview`, the survey import's check before saving) runs the
+same way, by a worker for a large file, with the same progress page, but its run writes
+nothing: it returns what the import would do, kept on its batch for its uploader only.
+It is never compared with earlier files, has no change-log entry, and its batch keeps
+the stored upload (the import that follows reads it) until a day has passed.
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ PROGRESS_KEY = "import-batch:{id}"
 # upload): the sweep publishes it again. Running it twice is harmless (the claim).
 QUEUED_GRACE = dt.timedelta(minutes=1)
 RUN_TASK = "gigaportal.tasks.run_import_batch"
+# How long a finished preview keeps its stored upload for the import that follows it.
+PREVIEW_KEPT = dt.timedelta(days=1)
 UNEXPECTED = gettext_lazy(
     "The import stopped with an unexpected error; nothing was imported. "
     "Please try again or ask the administrator."
@@ -92,6 +100,12 @@ class Importer:
     # What a file goes into, when the kind has several (a survey's respondent group),
     # from the import's options: a repeat is the same file into the same target.
     target: Callable[[Mapping], str] | None = None
+    # A dry run (see the module's docstring): its result is kept on the batch for its
+    # uploader, and the browser goes on to `result_url(batch)` once it is done.
+    preview: bool = False
+    result_url: Callable[[ImportBatch], str] | None = None
+    # The kind whose size limit this one shares (a preview has its import's).
+    size_kind: str = ""
 
     @property
     def max_bytes(self) -> int:
@@ -100,7 +114,8 @@ class Importer:
 
     @property
     def max_mb(self) -> int:
-        return settings.IMPORT_MAX_MB.get(self.kind, settings.IMPORT_MAX_MB_DEFAULT)
+        kind = self.size_kind or self.kind
+        return settings.IMPORT_MAX_MB.get(kind, settings.IMPORT_MAX_MB_DEFAULT)
 
     def size_problem(self, size: int) -> str | None:
         """The page's and the batch's message for a file over this kind's limit."""
@@ -128,6 +143,12 @@ def importer(kind: str) -> Importer:
     if kind not in REGISTRY:
         _discover()
     return REGISTRY[kind]
+
+
+def preview_kinds() -> list[str]:
+    """The kinds whose batches are previews (listed apart from what came in)."""
+    _discover()
+    return [kind for kind, entry in REGISTRY.items() if entry.preview]
 
 
 def _discover() -> None:
@@ -216,8 +237,16 @@ def _new_batch(*, kind: str, name: str, by, options: Mapping | None) -> ImportBa
 def batch_upload(*, kind: str, upload, by, options: Mapping | None = None) -> ImportBatch:
     """A browser upload: imported now if it is small enough to finish while the browser
     waits (settings.IMPORT_INLINE_MAX_BYTES), else stored and queued for a worker (its
-    page follows the progress). The web request never holds a worker for long."""
-    if upload.size > settings.IMPORT_INLINE_MAX_BYTES:
+    page follows the progress). The web request never holds a worker for long. A
+    preview's upload is stored either way: the import after it reads it again."""
+    inline = upload.size <= settings.IMPORT_INLINE_MAX_BYTES
+    if importer(kind).preview:
+        batch = batch_start(kind=kind, upload=upload, by=by, options=options, enqueue=not inline)
+        if inline:
+            batch_run(batch_id=batch.pk)
+            batch.refresh_from_db()
+        return batch
+    if not inline:
         return batch_start(kind=kind, upload=upload, by=by, options=options)
     return batch_import(kind=kind, file=upload, by=by, name=upload.name, options=options)
 
@@ -249,16 +278,20 @@ def _refused_for_size(batch: ImportBatch) -> bool:
     return True
 
 
-def batch_start(*, kind: str, upload, by, options: Mapping | None = None) -> ImportBatch:
-    """Stores a browser upload and queues it for a worker, after commit."""
+def batch_start(
+    *, kind: str, upload, by, options: Mapping | None = None, enqueue: bool = True
+) -> ImportBatch:
+    """Stores a browser upload and queues it for a worker, after commit (`enqueue`
+    False: the caller runs it at once with batch_run)."""
     with transaction.atomic():
         batch = _new_batch(kind=kind, name=upload.name, by=by, options=options)
         batch.size = upload.size
         batch.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{kind}.csv", upload, save=False)
         batch.save()
-        # run_import_batch takes one batch id (enqueue_on_commit would pass a list).
-        batch_id = batch.pk
-        transaction.on_commit(lambda: outbox.enqueue(RUN_TASK, batch_id), robust=True)
+        if enqueue:
+            # run_import_batch takes one batch id (enqueue_on_commit would pass a list).
+            batch_id = batch.pk
+            transaction.on_commit(lambda: outbox.enqueue(RUN_TASK, batch_id), robust=True)
     return batch
 
 
@@ -293,6 +326,14 @@ def batch_run(*, batch_id: int) -> str:
     return batch.status
 
 
+def batch_release(batch: ImportBatch) -> None:
+    """A finished preview lets go of its stored upload (the batch after it has its own
+    copy, or nobody will confirm it)."""
+    if batch.file:
+        batch.file.storage.delete(batch.file.name)
+    ImportBatch.objects.filter(pk=batch.pk).exclude(file="").update(file="")
+
+
 def _operator_of(batch: ImportBatch):
     from gigaportal.scope import COMMAND_LINE, SYSTEM
 
@@ -317,6 +358,8 @@ def _apply(batch: ImportBatch, file: IO[bytes], by) -> ImportBatch:
     # deleted once it has finished, whatever the outcome.
     stored = batch.file.name if batch.file else ""
     storage = batch.file.storage
+    if entry.preview:
+        return _apply_preview(batch, file, by, entry)
     try:
         earlier = _earlier(batch)
         if earlier is not None:
@@ -344,6 +387,37 @@ def _apply(batch: ImportBatch, file: IO[bytes], by) -> ImportBatch:
         if stored:
             storage.delete(stored)
             ImportBatch.objects.filter(pk=batch.pk).exclude(file="").update(file="")
+    return batch
+
+
+def _apply_preview(batch: ImportBatch, file: IO[bytes], by, entry: Importer) -> ImportBatch:
+    """A preview's run: never "already imported", no change-log entry; a preview that
+    could be made keeps its stored upload for the import after it."""
+    try:
+        # Its own transaction, rolled back: a preview writes nothing but its batch.
+        with transaction.atomic():
+            result = entry.run(
+                file=file, by=by, options=batch.options, progress=_progress_callback(batch)
+            )
+            transaction.set_rollback(True)
+    except TabularError as exc:
+        _finish(batch, ImportBatch.Status.FAILED, errors=exc.messages(), refused=len(exc.errors))
+    except Exception:
+        logger.exception("import preview %s (%s) failed", batch.pk, batch.kind)
+        _finish(batch, ImportBatch.Status.FAILED, errors=[str(UNEXPECTED)])
+    else:
+        batch.rows_read = batch.rows_read or result.created
+        _finish(
+            batch,
+            ImportBatch.Status.DONE,
+            created=result.created,
+            details=changelog.readable(result.details),
+            file=batch.file.name if batch.file else "",
+        )
+        return batch
+    if batch.file:
+        batch.file.storage.delete(batch.file.name)
+        ImportBatch.objects.filter(pk=batch.pk).exclude(file="").update(file="")
     return batch
 
 
@@ -427,6 +501,9 @@ def batch_progress(batch: ImportBatch) -> dict:
         percent = min(99, int(bytes_read * 100 / batch.size))
     else:
         percent = 0
+    entry = REGISTRY.get(batch.kind)
+    preview = entry is not None and entry.preview
+    done = batch.status == ImportBatch.Status.DONE
     return {
         "status": batch.status,
         "status_label": str(batch.get_status_display()),
@@ -436,7 +513,10 @@ def batch_progress(batch: ImportBatch) -> dict:
         "message": describe(batch) if batch.is_finished else "",
         "warnings": warnings(batch) if batch.is_finished else [],
         "errors": batch.errors,
-        "details": batch.details,
+        # A preview's result is shown on its own page (it may quote free-text answers).
+        "details": {} if preview else batch.details,
+        # Where the browser goes on once the batch is done (a preview's page).
+        "next_url": entry.result_url(batch) if done and entry and entry.result_url else "",
     }
 
 
@@ -466,6 +546,14 @@ def batches_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], int]:
         finished_at=now,
         file="",
     )
+    # A preview keeps its upload for the import after it, a day at most.
+    kept = ImportBatch.objects.filter(
+        status__in=[ImportBatch.Status.DONE, ImportBatch.Status.FAILED],
+        finished_at__lt=now - PREVIEW_KEPT,
+    ).exclude(file="")
+    for batch in kept:
+        batch.file.delete(save=False)
+    kept.update(file="")
     queued = list(
         ImportBatch.objects.filter(
             status=ImportBatch.Status.QUEUED, created_at__lt=now - QUEUED_GRACE

@@ -48,17 +48,31 @@ def current_fiscal_year(today: dt.date | None = None) -> int:
 
 
 def import_batches(*, user, kind: str | None = None) -> QuerySet[ImportBatch]:
-    """Every import, newest first: for the leader and administrators only."""
+    """Every import, newest first: for the leader and administrators only. Previews
+    (gigaportal.imports.Importer.preview) brought nothing in: they are not listed."""
     if not (user.is_authenticated and user.is_active and user.role in LEADER_ROLES):
         return ImportBatch.objects.none()
-    batches = ImportBatch.objects.select_related("by")
+    from gigaportal import imports
+
+    batches = ImportBatch.objects.select_related("by").exclude(kind__in=imports.preview_kinds())
     return batches.filter(kind=kind) if kind else batches
 
 
 def import_batch_get(*, user, pk: int) -> ImportBatch:
+    """An import, or a preview of the user's own: a preview may quote the file's
+    free-text answers, which only its uploader has seen."""
     from django.http import Http404
 
-    batch = import_batches(user=user).filter(pk=pk).first()
+    from gigaportal import imports
+
+    if not (user.is_authenticated and user.is_active and user.role in LEADER_ROLES):
+        raise Http404
+    previews = imports.preview_kinds()
+    batch = (
+        ImportBatch.objects.select_related("by")
+        .filter(Q(by=user) | ~Q(kind__in=previews), pk=pk)
+        .first()
+    )
     if batch is None:
         raise Http404
     return batch

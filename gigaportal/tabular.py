@@ -703,20 +703,37 @@ class RawTable:
     numbers them (the header is row 1, blank rows count). Cells are not normalised:
     the caller applies `normalize` (NFKC) where it compares."""
 
-    def __init__(self, binary: IO[bytes]) -> None:
+    def __init__(self, binary: IO[bytes], *, encoding: str = "") -> None:
         if hasattr(binary, "seekable") and not binary.seekable():
             binary = io.BytesIO(binary.read())
         self.errors = ErrorCollector()
         self.rows_read = 0
+        self._binary = binary
+        self._text: io.TextIOWrapper | None = None
         if is_xlsx(binary):
             self.encoding = "xlsx"
             self._records: Iterator[list[str]] = xlsx_records(binary)
         else:
-            self.encoding = detect_encoding(binary)
-            text = io.TextIOWrapper(binary, encoding=self.encoding, newline="")
-            self._records = csv.reader(text)
+            # A reopened file's encoding is known: the whole file is not checked again.
+            self.encoding = encoding or detect_encoding(binary)
+            self._text = io.TextIOWrapper(binary, encoding=self.encoding, newline="")
+            self._records = csv.reader(self._text)
         self._row_number = 0
         self.header = self._read_header()
+
+    def reopen(self) -> RawTable:
+        """A new reader over the same file from its start (an importer's second pass);
+        this one lets go of the file without closing it and cannot be read any more."""
+        binary = self._text.detach() if self._text is not None else self._binary
+        binary.seek(0)
+        return RawTable(binary, encoding="" if self.encoding == "xlsx" else self.encoding)
+
+    def tell(self) -> int:
+        """How far into the file the reader is, in bytes (for a progress bar)."""
+        try:
+            return self._binary.tell()
+        except (OSError, ValueError, AttributeError):
+            return 0
 
     def _read_header(self) -> list[str]:
         try:

@@ -480,7 +480,13 @@ class ColumnGuess:
     distinct: int = 0
     samples: tuple[str, ...] = ()
     # Each distinct answer's options (checkboxes); a single choice is its own option.
+    # A column with many answers (`many`) has none: its answers are split as they come.
     splits: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # More distinct answers than the import keeps (see ManyAnswers): `distinct` is a
+    # lower bound.
+    many: bool = False
+    # A choice whose answers are too many to be options (the import refuses it).
+    too_many: bool = False
 
     @property
     def is_choice(self) -> bool:
@@ -522,6 +528,91 @@ def _is_small_integer_scale(values: Collection[str]) -> bool:
         return False
     return (
         len(numbers) <= 11 and all(n == n.to_integral_value() and 0 <= n <= 10 for n in numbers)  # type: ignore[union-attr]
+    )
+
+
+@dataclass(frozen=True)
+class ManyAnswers:
+    """What is known of a column with more distinct answers than are kept (the import
+    keeps a bounded sample of them, so that memory does not grow with the file), counted
+    over every answer: such a column is never a single choice (it would need an option
+    per answer); it is a timestamp, a school, a number, checkboxes whose pieces are few,
+    or free text."""
+
+    answered: int
+    timestamps: int = 0  # answers that are timestamps (counted where they may be)
+    schools: int = 0  # answers naming a school (likewise)
+    numbers_only: bool = False
+    joined: bool = False  # some answer holds a separator
+    # Every answer's pieces at its separators with their counts; None when there are
+    # more than CHOICE_MAX_DISTINCT (too varied for checkboxes).
+    pieces: Mapping[str, int] | None = None
+
+
+def plain_pieces(text: str, separators: Sequence[str] = SEPARATORS) -> list[str]:
+    """An answer cut at every separator (NFKC), each piece once."""
+    pieces = (normalize(x) for x in _split_plain(text, separators))
+    return list(dict.fromkeys(p for p in pieces if p))
+
+
+def recognize_many(
+    *,
+    position: int,
+    header: str,
+    sample: Mapping[str, int],
+    many: ManyAnswers,
+    is_first: bool = False,
+    known_kind: Kind | None = None,
+    known_options: Sequence[str] = (),
+    known_multiple: bool | None = None,
+) -> ColumnGuess:
+    """`recognize_column` for a column with too many distinct answers to keep (see
+    ManyAnswers); `sample` is a bounded part of its answers, for the samples shown."""
+    key = normalize(header)
+    grid = split_grid_header(key)
+    common = {
+        "position": position,
+        "header": header,
+        "key": key,
+        "answered": many.answered,
+        "distinct": len(sample),
+        "samples": tuple(sorted(sample, key=lambda v: -sample[v])[:5]),
+        "grid_title": grid[0] if grid else "",
+        "grid_row": grid[1] if grid else "",
+        "many": True,
+    }
+    kind = known_kind
+    if kind is None:
+        named = key.lower() in TIMESTAMP_HEADERS
+        total = many.answered
+        if (named or is_first) and (
+            many.timestamps == total or (named and many.timestamps >= 0.5 * total)
+        ):
+            kind = Kind.TIMESTAMP
+        elif any(word in key for word in SCHOOL_HEADER_WORDS) and many.schools >= 0.8 * total:
+            kind = Kind.SCHOOL
+        elif many.numbers_only:
+            kind = Kind.NUMBER
+        elif many.joined and many.pieces is not None:
+            kind = Kind.GRID_ROW if grid else Kind.CHECKBOXES
+        else:
+            kind = Kind.FREE_TEXT
+    if kind in (Kind.TIMESTAMP, Kind.NUMBER, Kind.FREE_TEXT, Kind.SCHOOL):
+        return ColumnGuess(kind=kind, **common)
+    if kind is Kind.GRID_ROW and known_multiple is not None:
+        multiple = known_multiple
+    else:
+        multiple = kind is Kind.CHECKBOXES or (kind is Kind.GRID_ROW and many.joined)
+    if not multiple or many.pieces is None:
+        return ColumnGuess(kind=kind, multiple=multiple, too_many=True, **common)
+    ticks = dict(many.pieces)
+    scale = recognize_scale([*known_options, *ticks])
+    return ColumnGuess(
+        kind=kind,
+        options=_ordered_options(ticks, scale, known_options),
+        scale=scale,
+        multiple=True,
+        **common,
     )
 
 

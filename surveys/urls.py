@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.survey_list, name="list"),
     path("import/", views.survey_import, name="import"),
     path("import/confirm/", views.survey_import_confirm, name="import_confirm"),
+    path("import/preview/<int:pk>/", views.survey_import_preview, name="import_preview"),
     # Reports name their survey with ?survey=<short name> (the newest one by default).
     path("results/", ReportView.as_view(report="surveys.tally"), name="tally"),
     path(

@@ -6,17 +6,14 @@ corrections, the codebook and the coding page."""
 from __future__ import annotations
 
 import os
-import uuid
 
 from django.contrib import messages
 from django.core import signing
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,7 +23,6 @@ from gigaportal.params import int_param
 from gigaportal.permissions import any_role_required, role_required
 from gigaportal.ratelimit import rate_limited
 from gigaportal.roles import LEADER_ROLES
-from gigaportal.tabular import TabularError
 from surveys import recognize, selectors, services
 from surveys.forms import (
     CategoryAddForm,
@@ -42,7 +38,6 @@ from surveys.reports import text_param
 leader_required = role_required(LEADER_ROLES)
 PREVIEW_SALT = "surveys.import-preview"
 PREVIEW_MAX_AGE = 24 * 60 * 60
-PREVIEW_DIR = "surveys/previews"
 CODING_PAGE = 30
 
 
@@ -172,44 +167,46 @@ def group_edit(request, slug, pk):
 
 
 # --- Import with a preview --------------------------------------------------------------------------
+#
+# Step 1 stores the upload as a preview batch (gigaportal.imports, PREVIEW_KIND): a
+# small file is previewed while the browser waits, a larger one by a worker while the
+# browser follows the batch's progress page, which then sends it to the preview page.
+# The preview page hands out a signed token naming the preview batch and its uploader;
+# step 2 checks it and either previews again with the kinds chosen, or imports the
+# preview's file as an import batch (again by a worker when it is large).
 
 
-def _store_preview(upload) -> str:
-    """Keeps an upload until the leader confirms it (or a day passes)."""
-    _sweep_previews()
-    ext = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
-    return default_storage.save(f"{PREVIEW_DIR}/{uuid.uuid4().hex}{ext}", upload)
-
-
-def _sweep_previews() -> None:
-    """Uploads nobody confirmed within a day are deleted."""
-    try:
-        _dirs, files = default_storage.listdir(PREVIEW_DIR)
-    except (FileNotFoundError, OSError):
-        return
-    limit = timezone.now() - timezone.timedelta(seconds=PREVIEW_MAX_AGE)
-    for name in files:
-        path = f"{PREVIEW_DIR}/{name}"
-        try:
-            if default_storage.get_modified_time(path) < limit:
-                default_storage.delete(path)
-        except (FileNotFoundError, OSError):
-            continue
-
-
-def _render_preview(request, *, token: str, preview, stored: dict, status=200):
+def _render_preview(request, batch: ImportBatch, *, status=200):
+    preview = services.Preview.from_details(batch.details)
+    stored = {
+        "batch": batch.pk,
+        "user": request.user.pk,
+        "keys": {str(c.position): c.key for c in preview.columns},
+    }
     return render(
         request,
         "surveys/import_preview.html",
         {
             "preview": preview,
-            "token": token,
-            "file_name": stored["file_name"],
+            "token": signing.dumps(stored, salt=PREVIEW_SALT, compress=True),
+            "file_name": batch.file_name,
             "kind_choices": services.kind_choices(),
             "kind_labels": dict(Kind.choices),
         },
         status=status,
     )
+
+
+def _preview_started(request, batch: ImportBatch):
+    """Where a preview batch just made leads: its page, its progress, or back to the
+    upload with the reasons it was refused."""
+    if batch.status == ImportBatch.Status.DONE:
+        return _render_preview(request, batch)
+    if batch.status == ImportBatch.Status.FAILED:
+        for error in batch.errors[:20]:
+            messages.error(request, error)
+        return redirect("surveys:import")
+    return redirect("imports:detail", pk=batch.pk)
 
 
 @leader_required
@@ -227,23 +224,13 @@ def survey_import(request):
         options["file_name"] = os.path.basename(upload.name)[-255:]
         if not options["title"]:
             options["title"] = services.title_from_file_name(upload.name)
-        name = _store_preview(upload)
-        stored = {
-            "name": name,
-            "user": request.user.pk,
-            "options": options,
-            "file_name": options["file_name"],
-        }
-        try:
-            with default_storage.open(name, "rb") as binary:
-                preview = services.survey_import_preview(file=binary, options=options)
-        except TabularError as exc:
-            default_storage.delete(name)
-            errors = exc.messages()
-        else:
-            stored["keys"] = {str(c.guess.position): c.guess.key for c in preview.columns}
-            token = signing.dumps(stored, salt=PREVIEW_SALT, compress=True)
-            return _render_preview(request, token=token, preview=preview, stored=stored)
+        upload.name = options["file_name"]
+        batch = imports.batch_upload(
+            kind=services.PREVIEW_KIND, upload=upload, by=request.user, options=options
+        )
+        if batch.status != ImportBatch.Status.FAILED:
+            return _preview_started(request, batch)
+        errors = batch.errors
     return render(
         request,
         "surveys/import.html",
@@ -258,6 +245,34 @@ def _recent_batches(user):
     return portal_selectors.import_batches(user=user, kind=services.IMPORT_KIND)[:10]
 
 
+def _preview_batch(request, pk) -> ImportBatch | None:
+    """The user's own finished preview that still has its file."""
+    return (
+        ImportBatch.objects.filter(
+            pk=pk, kind=services.PREVIEW_KIND, by=request.user, status=ImportBatch.Status.DONE
+        )
+        .exclude(file="")
+        .first()
+    )
+
+
+@leader_required
+def survey_import_preview(request, pk):
+    """The preview a worker made (the progress page comes here when it is done); only
+    its uploader sees it (it may quote free-text answers)."""
+    from gigaportal import selectors as portal_selectors
+
+    batch = portal_selectors.import_batch_get(user=request.user, pk=pk)
+    if batch.kind != services.PREVIEW_KIND or batch.by_id != request.user.pk:
+        raise Http404
+    if batch.status != ImportBatch.Status.DONE:
+        return redirect("imports:detail", pk=batch.pk)
+    if not batch.file:
+        messages.error(request, _("This preview has expired. Upload the file again."))
+        return redirect("surveys:import")
+    return _render_preview(request, batch)
+
+
 def _load_token(request) -> dict | None:
     try:
         stored = signing.loads(
@@ -267,8 +282,7 @@ def _load_token(request) -> dict | None:
         return None
     if not isinstance(stored, dict) or stored.get("user") != request.user.pk:
         return None
-    name = str(stored.get("name", ""))
-    if not name.startswith(f"{PREVIEW_DIR}/") or ".." in name:
+    if not isinstance(stored.get("batch"), int) or not isinstance(stored.get("keys"), dict):
         return None
     return stored
 
@@ -283,37 +297,31 @@ def survey_import_confirm(request):
         return HttpResponseBadRequest(
             _("This preview is not valid any more. Upload the file again.")
         )
-    name = stored["name"]
-    if not default_storage.exists(name):
+    preview = _preview_batch(request, stored["batch"])
+    if preview is None:
         messages.error(request, _("This preview has expired. Upload the file again."))
         return redirect("surveys:import")
-    options = dict(stored["options"])
+    options = dict(preview.options)
     allowed = {k.value for k in recognize.EDITABLE_KINDS}
     kinds = {}
-    for position, key in (stored.get("keys") or {}).items():
+    for position, key in stored["keys"].items():
         chosen = request.POST.get(f"kind-{position}")
         if chosen in allowed:
-            kinds[key] = chosen
+            kinds[str(key)] = chosen
     options["kinds"] = kinds
-    if request.POST.get("action") != "import":
-        try:
-            with default_storage.open(name, "rb") as binary:
-                preview = services.survey_import_preview(file=binary, options=options)
-        except TabularError as exc:
-            messages.error(request, " ".join(exc.messages()))
-            return redirect("surveys:import")
-        stored["options"] = options
-        token = signing.dumps(stored, salt=PREVIEW_SALT, compress=True)
-        return _render_preview(request, token=token, preview=preview, stored=stored)
-    with default_storage.open(name, "rb") as binary:
+    again = request.POST.get("action") != "import"
+    with preview.file.open("rb") as binary:
         # Small enough to finish while the browser waits, or queued for a worker.
         batch = imports.batch_upload(
-            kind=services.IMPORT_KIND,
-            upload=File(binary, name=stored["file_name"]),
+            kind=services.PREVIEW_KIND if again else services.IMPORT_KIND,
+            upload=File(binary, name=preview.file_name),
             by=request.user,
             options=options,
         )
-    default_storage.delete(name)
+    # The new batch has its own copy of the file: one preview, one file.
+    imports.batch_release(preview)
+    if again:
+        return _preview_started(request, batch)
     if batch.status == ImportBatch.Status.QUEUED:
         return redirect("imports:detail", pk=batch.pk)
     if batch.status == ImportBatch.Status.FAILED:

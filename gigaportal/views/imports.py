@@ -112,10 +112,14 @@ class ImportBatchDetailView(RoleRequiredMixin, View):
     def get(self, request, pk):
         batch = selectors.import_batch_get(user=request.user, pk=pk)
         entry = imports.REGISTRY.get(batch.kind)
+        progress = imports.batch_progress(batch)
+        if progress["next_url"]:
+            # A finished preview is read on its own page.
+            return redirect(progress["next_url"])
         return render(
             request,
             "gigaportal/importbatch_detail.html",
-            {"batch": batch, "progress": imports.batch_progress(batch), "importer": entry},
+            {"batch": batch, "progress": progress, "importer": entry},
         )
 
 

@@ -8,6 +8,11 @@
     fetch(root.dataset.statusUrl, { credentials: "same-origin" })
       .then((r) => r.json())
       .then((data) => {
+        if (data.finished && data.next_url) {
+          // A finished preview is read on its own page.
+          window.location.assign(data.next_url);
+          return;
+        }
         bar.style.width = data.percent + "%";
         bar.textContent = data.percent + "%";
         bar.parentElement.setAttribute("aria-valuenow", data.percent);

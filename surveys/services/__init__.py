@@ -15,19 +15,21 @@ from surveys.services.coding import (
 from surveys.services.common import SurveyError
 from surveys.services.imports import (
     IMPORT_KIND,
+    PREVIEW_KIND,
     ImportOptions,
     Preview,
-    read_export,
-    recognize_export,
     survey_import,
+    survey_import_check,
     survey_import_preview,
     title_from_file_name,
 )
 from surveys.services.questions import OptionInput, kind_choices, question_update, scale_apply
+from surveys.services.reading import check_and_write, read_export, recognize_export
 from surveys.services.surveys import group_delete, group_update, survey_delete, survey_update
 
 __all__ = [
     "IMPORT_KIND",
+    "PREVIEW_KIND",
     "ImportOptions",
     "OptionInput",
     "Preview",
@@ -36,6 +38,7 @@ __all__ = [
     "answers_code_many",
     "answers_code_matching",
     "answers_matching",
+    "check_and_write",
     "codebook_add",
     "codebook_delete",
     "codebook_update",
@@ -49,6 +52,7 @@ __all__ = [
     "scale_apply",
     "survey_delete",
     "survey_import",
+    "survey_import_check",
     "survey_import_preview",
     "survey_update",
     "title_from_file_name",

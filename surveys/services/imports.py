@@ -1,32 +1,39 @@
 """The import of a Google Forms export (one respondent group's file) and its preview.
 
-Both read the file the same way (`read_export`) and recognise its columns the same way
-(`recognize_export`), so the preview shows exactly what the import will store.
-The import runs as an import batch (gigaportal.imports): the same file a second time
-changes nothing, a file with any bad row is refused whole with row numbers, and the
-change log gets one entry for the batch.
+Both read the file the same way (surveys/services/reading.py), in two passes whose
+memory does not grow with the file: pass 1 (`read_export`) keeps each column's
+distinct answers (bounded), from which the columns are recognised
+(`recognize_export`); pass 2 (`check_and_write`) reads the file again, checks every
+cell and, for the import, hands the responses to the writer a chunk at a time. The
+preview runs both passes without the writes, so it shows exactly what the import will
+store.
+
+Both run as import batches (gigaportal.imports): the preview (PREVIEW_KIND) writes
+nothing but its batch, which keeps the upload for the import; the import (IMPORT_KIND):
+the same file a second time changes nothing, a file with any bad row is refused whole
+with row numbers, and the change log gets one entry for the batch. A large file is
+handled by a worker either way, the browser following its progress.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.db import connection, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gigaportal import calendar, imports
 from gigaportal.bulk import insert_rows
-from gigaportal.dates import date_window
-from gigaportal.imports import ImportResult, unknown_school
-from gigaportal.models import School
-from gigaportal.tabular import ErrorCollector, RawTable, TabularError, normalize
+from gigaportal.imports import ImportResult
+from gigaportal.tabular import CellError, ErrorCollector, TabularError, normalize
 from surveys import recognize
 from surveys.models import (
     Answer,
@@ -39,14 +46,24 @@ from surveys.models import (
     TextAnswer,
 )
 from surveys.recognize import ColumnGuess
+from surveys.services.reading import (
+    CACHE_MAX,
+    Pass,
+    Recognised,
+    check_and_write,
+    read_export,
+    recognize_export,
+    too_many_messages,
+)
 
 IMPORT_KIND = "survey_responses"
-PROGRESS_EVERY = 5_000
+PREVIEW_KIND = "survey_preview"
+# Options of a column the preview names (the page shows ten and "…").
+PREVIEW_OPTIONS = 11
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
 # Paths of the survey pages that a short name must not take.
 RESERVED_SLUGS = frozenset({"import", "results", "scales", "top", "crosstab", "rates", "free-text"})
 DEFAULT_GROUP = "回答者"
-OPTION_MAX = Option._meta.get_field("text").max_length
 # Sheets names a CSV download "<form title>（回答） - フォームの回答 1.csv".
 _SHEET_SUFFIX = re.compile(
     r"\s*[（(](回答|Responses)[)）].*$|\s*-\s*(フォームの回答|Form Responses).*$"
@@ -106,242 +123,60 @@ class ImportOptions:
         )
 
 
-# --- Reading -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Export:
-    """A file read: its header as written, each column's question text, the rows of
-    normalised cells, and each column's distinct answers with their counts."""
-
-    header: list[str]
-    keys: list[str]
-    rows: list[tuple[int, tuple[str, ...]]]
-    values: list[Counter]
-    errors: ErrorCollector
-    encoding: str = ""
-
-
-def read_export(file: IO[bytes], progress: Callable[[int, int], None] | None = None) -> Export:
-    """Reads every row through the shared reader (UTF-8, BOM, CP932 or .xlsx; NFKC).
-    An unreadable file raises TabularError; row problems (more cells than the header)
-    are collected for the caller to refuse the file with."""
-    table = RawTable(file)
-    header = table.header
-    width = len(header)
-    keys = recognize.unique_keys(header)
-    values = [Counter() for _ in header]
-    rows: list[tuple[int, tuple[str, ...]]] = []
-    seen: dict[str, str] = {}  # raw cell → normalised: most cells repeat
-    for number, cells in table:
-        if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-            last = max(i for i, cell in enumerate(cells) if cell.strip()) + 1
-            table.errors.add(
-                number,
-                "",
-                _("this row has %(cells)s cells but the header has only %(columns)s columns")
-                % {"cells": last, "columns": width},
-            )
-            continue
-        row = []
-        for index in range(width):
-            raw = cells[index] if index < len(cells) else ""
-            text = seen.get(raw)
-            if text is None:
-                text = seen[raw] = normalize(raw)
-            row.append(text)
-            if text:
-                values[index][text] += 1
-        rows.append((number, tuple(row)))
-        if progress and len(rows) % PROGRESS_EVERY == 0:
-            progress(len(rows), _tell(file))
-    if progress:
-        progress(len(rows), _tell(file))
-    return Export(header, keys, rows, values, table.errors, table.encoding)
-
-
-def _tell(file) -> int:
-    try:
-        return file.tell()
-    except (OSError, ValueError, AttributeError):
-        return 0
-
-
-def school_lookup() -> dict[str, int]:
-    """Every school by code and by name (NFKC, spaces ignored too)."""
-    lookup: dict[str, int] = {}
-    for pk, code, name in School.objects.values_list("pk", "code", "name"):
-        for word in (code, name):
-            lookup[normalize(word)] = pk
-            lookup[re.sub(r"\s+", "", normalize(word))] = pk
-    return lookup
-
-
-def _school_id(lookup: Mapping[str, int], value: str) -> int | None:
-    return lookup.get(value) or lookup.get(re.sub(r"\s+", "", value))
-
-
-# --- Recognising -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Recognised:
-    """What the file holds, column by column, against what the survey already knows."""
-
-    guesses: list[ColumnGuess]
-    existing: dict[str, Question]  # question text → the survey's question
-    schools: dict[str, int]
-
-    def guess(self, key: str) -> ColumnGuess | None:
-        return next((g for g in self.guesses if g.key == key), None)
-
-
-def recognize_export(
-    export: Export, *, survey: Survey | None, kinds: Mapping[str, str] | None = None
-) -> Recognised:
-    """Each column's kind, options and scale. A question the survey already has keeps
-    its kind and its options' order (a person may have corrected them); a kind chosen
-    in the preview applies to the others."""
-    existing: dict[str, Question] = {}
-    if survey is not None:
-        for question in survey.questions.prefetch_related("options"):
-            existing[question.text] = question
-    schools = school_lookup()
-    chosen = kinds or {}
-    guesses = []
-    for index, key in enumerate(export.keys):
-        values = export.values[index]
-        if not normalize(export.header[index]) and not values:
-            continue  # an unused column of the sheet
-        question = existing.get(key)
-        known_kind = recognize.Kind(question.kind) if question else None
-        if known_kind is None and chosen.get(key):
-            known_kind = recognize.Kind(chosen[key])
-        known_options = [o.text for o in question.options.all()] if question else []
-        guesses.append(
-            recognize.recognize_column(
-                position=index + 1,
-                header=export.header[index],
-                values=values,
-                is_first=index == 0,
-                is_school=lambda v: _school_id(schools, v) is not None,
-                known_kind=known_kind,
-                known_options=known_options,
-                known_multiple=question.multiple if question else None,
-            )
-        )
-    # One timestamp column and one school column at most: later ones are answers.
-    for kind in (recognize.Kind.TIMESTAMP, recognize.Kind.SCHOOL):
-        found = [g for g in guesses if g.kind is kind]
-        for extra in found[1:]:
-            if extra.key not in existing:
-                guesses[guesses.index(extra)] = recognize.recognize_column(
-                    position=extra.position,
-                    header=extra.header,
-                    values=export.values[extra.position - 1],
-                    known_kind=recognize.Kind.CHOICE,
-                )
-    return Recognised(guesses, existing, schools)
-
-
-@dataclass
-class Checked:
-    """Every row's timestamp, school and number answers, checked."""
-
-    submitted: list[Any]
-    schools: list[int | None]
-    numbers: dict[tuple[int, int], Any]  # (row index, column index) → Decimal
-
-
-def check_rows(export: Export, recognised: Recognised) -> Checked:
-    """Cells whose kind says what they must be: a timestamp, one of the portal's
-    schools, a number, an option that fits. Each distinct value is checked once;
-    rows are walked only for the columns whose values the responses keep (or whose
-    bad values must be reported by row). Problems go to the export's errors."""
-    submitted: list[Any] = [None] * len(export.rows)
-    schools: list[int | None] = [None] * len(export.rows)
-    numbers: dict[tuple[int, int], Any] = {}
-    errors = export.errors
-    for guess in recognised.guesses:
-        column = guess.position - 1
-        label = normalize(guess.header) or guess.key
-        values = export.values[column]
-        if guess.kind is recognize.Kind.TIMESTAMP:
-            parsed, message = {}, {}
-            window = date_window()
-            for value in values:
-                try:
-                    moment = recognize.parse_timestamp(value)
-                except ValueError:
-                    message[value] = _("%(value)r is not a timestamp (e.g. 2022/11/30 8:15:03)") % {
-                        "value": value
-                    }
-                    continue
-                if moment.astimezone(recognize.TOKYO).date() in window:
-                    parsed[value] = moment
-                else:
-                    message[value] = _("%(value)r is outside the accepted dates. %(window)s") % {
-                        "value": value,
-                        "window": window.error(),
-                    }
-            target = submitted
-        elif guess.kind is recognize.Kind.SCHOOL:
-            parsed = {v: _school_id(recognised.schools, v) for v in values}
-            message = {v: unknown_school(v) for v, pk in parsed.items() if pk is None}
-            target = schools
-        elif guess.kind is recognize.Kind.NUMBER:
-            parsed = {v: recognize.parse_number(v) for v in values}
-            message = {
-                v: _("%(value)r is not a number") % {"value": v}
-                for v, number in parsed.items()
-                if number is None
-            }
-            target = None
-        elif guess.is_choice:
-            too_long = _("an answer of a choice question is at most %(limit)s characters") % {
-                "limit": OPTION_MAX
-            }
-            parsed = {}
-            message = {
-                v: too_long
-                for v in values
-                if any(len(piece) > OPTION_MAX for piece in guess.splits.get(v, (v,)))
-            }
-            target = None
-            if not message:
-                continue
-        else:
-            continue
-        for index, (number, cells) in enumerate(export.rows):
-            value = cells[column]
-            if not value:
-                continue
-            if value in message:
-                errors.add(number, label, message[value])
-            if target is not None:
-                target[index] = parsed.get(value)
-            elif guess.kind is recognize.Kind.NUMBER:
-                numbers[(index, column)] = parsed.get(value)
-    return Checked(submitted, schools, numbers)
-
-
 # --- The preview -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class PreviewColumn:
-    guess: ColumnGuess
+    """A column as the preview shows it (plain values: a preview is kept on its batch)."""
+
+    position: int
+    header: str
+    key: str
+    kind: str
     kept: bool  # the survey already has this question: its kind is kept
+    multiple: bool = False
+    grid_title: str = ""
+    grid_row: str = ""
+    answered: int = 0
+    distinct: int = 0
+    many: bool = False
+    options: tuple[str, ...] = ()  # the first PREVIEW_OPTIONS
+    option_count: int = 0
+    positive: tuple[str, ...] = ()  # a scale's positive answers
+    sample: str = ""  # the most common answer of a column without options
 
     @property
     def kind_label(self) -> str:
-        return str(Kind(self.guess.kind.value).label)
+        return str(Kind(self.kind).label)
+
+    @classmethod
+    def of(cls, guess: ColumnGuess, *, kept: bool) -> PreviewColumn:
+        return cls(
+            position=guess.position,
+            header=guess.header,
+            key=guess.key,
+            kind=guess.kind.value,
+            kept=kept,
+            multiple=guess.multiple,
+            grid_title=guess.grid_title,
+            grid_row=guess.grid_row,
+            answered=guess.answered,
+            distinct=guess.distinct,
+            many=guess.many,
+            options=tuple(guess.options[:PREVIEW_OPTIONS]),
+            option_count=len(guess.options),
+            positive=tuple(guess.scale.positive()) if guess.scale else (),
+            sample=(guess.samples[0][:200] if guess.samples and not guess.options else ""),
+        )
 
 
 @dataclass(frozen=True)
 class Preview:
-    options: ImportOptions
-    survey: Survey | None
+    survey: str
+    title: str
+    group: str
+    new_survey: bool
     group_exists: bool
     replaces: int
     rows: int
@@ -353,16 +188,39 @@ class Preview:
     def ok(self) -> bool:
         return not self.errors
 
+    def to_details(self) -> dict[str, Any]:
+        details = dataclasses.asdict(self)
+        return details
 
-def survey_import_preview(*, file: IO[bytes], options: Mapping[str, Any]) -> Preview:
+    @classmethod
+    def from_details(cls, details: Mapping[str, Any]) -> Preview:
+        """A preview kept on its batch (see to_details)."""
+        names = {f.name for f in dataclasses.fields(PreviewColumn)}
+        columns = [
+            PreviewColumn(
+                **{
+                    k: tuple(v) if isinstance(v, list) else v
+                    for k, v in column.items()
+                    if k in names
+                }
+            )
+            for column in details.get("columns", [])
+        ]
+        values = {f.name: details.get(f.name) for f in dataclasses.fields(cls)}
+        values.update(columns=columns, errors=list(details.get("errors") or []))
+        return cls(**values)
+
+
+def survey_import_preview(*, file: IO[bytes], options: Mapping[str, Any], progress=None) -> Preview:
     """What the import of `file` would do, without writing anything: the recognised
-    columns, the rows, the responses it would replace, and every problem found.
-    Raises TabularError when the file cannot be read at all."""
+    columns, the rows, the responses it would replace, and every problem found. It
+    reads the file as the import does (both passes, without the writes). Raises
+    TabularError when the file cannot be read at all."""
     parsed = ImportOptions.parse(options)
     survey = Survey.objects.filter(slug=parsed.survey).first()
-    export = read_export(file)
+    export = read_export(file, progress)
     recognised = recognize_export(export, survey=survey, kinds=parsed.kinds)
-    check_rows(export, recognised)
+    check_and_write(export, recognised, progress=progress)
     group_name = _group_name(parsed, survey)
     group = (
         RespondentGroup.objects.filter(survey=survey, name=group_name).first()
@@ -370,21 +228,32 @@ def survey_import_preview(*, file: IO[bytes], options: Mapping[str, Any]) -> Pre
         else None
     )
     errors = sorted(export.errors.errors, key=lambda error: error.row)
-    messages = [str(e) for e in errors]
+    messages = too_many_messages(recognised) + [str(e) for e in errors]
     if export.errors.more:
         messages.append(_("… and %(count)s more errors.") % {"count": export.errors.more})
     if survey is not None and not group_name:
         messages.append(_group_required_message())
     return Preview(
-        options=parsed,
-        survey=survey,
+        survey=parsed.survey,
+        title=parsed.title,
+        group=parsed.group,
+        new_survey=survey is None,
         group_exists=group is not None,
         replaces=Response.objects.filter(group=group).count() if group else 0,
-        rows=len(export.rows),
-        columns=[PreviewColumn(g, g.key in recognised.existing) for g in recognised.guesses],
+        rows=export.rows,
+        columns=[
+            PreviewColumn.of(g, kept=g.key in recognised.existing) for g in recognised.guesses
+        ],
         errors=messages,
         encoding=export.encoding,
     )
+
+
+def survey_import_check(*, file: IO[bytes], by, options=None, progress=None) -> ImportResult:
+    """The preview as an import batch's run (PREVIEW_KIND: gigaportal.imports runs it
+    while the browser waits or by a worker, and keeps the result on its batch)."""
+    preview = survey_import_preview(file=file, options=options or {}, progress=progress)
+    return ImportResult(created=preview.rows, details=preview.to_details())
 
 
 def _group_name(options: ImportOptions, survey: Survey | None) -> str:
@@ -410,28 +279,33 @@ def _group_required_message() -> str:
 def survey_import(*, file: IO[bytes], by, options=None, progress=None) -> ImportResult:
     """Imports one group's answers (an import batch's run; see gigaportal.imports).
 
-    1. Read and check every row (the shared reader; timestamps, schools, numbers); a
-       file with any problem is refused whole with row numbers.
+    1. Pass 1 reads the file (the shared reader) and keeps each column's distinct
+       answers, bounded (ColumnValues), never its rows.
     2. Recognise the columns (kinds, options, scales, grid rows); the survey's
        existing questions keep their kind and option order.
     3. In one transaction: create the survey on its first import and the group, add
        new questions and options, delete the group's earlier responses and answers
-       (importing a group again replaces it) and insert the new ones in bulk. Codes
-       given to free-text answers are kept for answers whose text is unchanged.
+       (importing a group again replaces it); pass 2 reads the file again, checks
+       every cell (timestamps, schools, numbers, options) and inserts the responses
+       and their answers CHUNK_ROWS responses at a time. A file with any problem is
+       refused whole with row numbers (the transaction is rolled back). Codes given to
+       free-text answers are kept for answers whose text is unchanged.
     """
     parsed = ImportOptions.parse(options)
     survey = Survey.objects.filter(slug=parsed.survey).first()
     export = read_export(file, progress)
     recognised = recognize_export(export, survey=survey, kinds=parsed.kinds)
-    checked = check_rows(export, recognised)
     group_name = _group_name(parsed, survey)
+    refusals = too_many_messages(recognised)
     if not group_name:
-        export.errors.add(0, "", _group_required_message())
-    export.errors.errors.sort(key=lambda error: error.row)
-    export.errors.raise_if_any()
+        refusals.append(_group_required_message())
+    if refusals or export.errors:
+        # Refused already: the second pass only finds the rows' other problems.
+        check_and_write(export, recognised, progress=progress)
+        _refuse(export.errors, refusals)
 
     with transaction.atomic():
-        survey = _survey_for(parsed, survey, checked)
+        survey, created = _survey_for(parsed, survey)
         group = _group_for(survey, group_name)
         questions = _questions_for(survey, recognised)
         options_of = _options_for(questions, recognised)
@@ -445,34 +319,16 @@ def survey_import(*, file: IO[bytes], by, options=None, progress=None) -> Import
         Answer.objects.filter(group=group).delete()
         TextAnswer.objects.filter(group=group).delete()
         Response.objects.filter(group=group).delete()
-        # A datetime in the database's own form (SQLite keeps UTC text).
-        adapt = connection.ops.adapt_datetimefield_value
-        insert_rows(
-            Response,
-            ["survey", "group", "row_number", "submitted_at", "school"],
-            (
-                (survey.pk, group.pk, number, adapt(checked.submitted[i]), checked.schools[i])
-                for i, (number, _cells) in enumerate(export.rows)
-            ),
-        )
-        ids = dict(Response.objects.filter(group=group).values_list("row_number", "id"))
-        answers, texts = _answer_rows(
-            export, recognised, questions, options_of, checked, ids, group, kept_codes
-        )
-        insert_rows(
-            Answer, ["response", "question", "option", "group", "school"], answers, integers=True
-        )
-        insert_rows(
-            TextAnswer,
-            ["response", "question", "group", "school", "text", "number", "code"],
-            texts,
-        )
+        write = _writer(survey, group, recognised, questions, options_of, kept_codes)
+        found = check_and_write(export, recognised, write=write, progress=progress)
+        _refuse(export.errors, [])
+        _survey_period(survey, parsed, found, created=created)
         RespondentGroup.objects.filter(pk=group.pk).update(
             file_name=parsed.file_name, imported_at=timezone.now()
         )
     new = sum(1 for g in recognised.guesses if g.key not in recognised.existing)
     return ImportResult(
-        created=len(export.rows),
+        created=found.rows,
         details={
             "survey": survey.slug,
             "title": survey.title,
@@ -484,28 +340,112 @@ def survey_import(*, file: IO[bytes], by, options=None, progress=None) -> Import
     )
 
 
-def _survey_for(options: ImportOptions, survey: Survey | None, checked: Checked) -> Survey:
-    """The survey, created on its first import (its fiscal year and answer period
-    from the timestamps unless given)."""
-    times = [t for t in checked.submitted if t is not None]
-    first = min(times).astimezone(recognize.TOKYO).date() if times else None
-    last = max(times).astimezone(recognize.TOKYO).date() if times else None
+def _refuse(errors: ErrorCollector, messages: Sequence[str]) -> None:
+    """Raises TabularError with the file's problems by row (after `messages`, which
+    are about the whole file), if there are any."""
+    for message in reversed(messages):
+        errors.errors.insert(0, CellError(0, "", message))
+    errors.errors.sort(key=lambda error: error.row)
+    errors.raise_if_any()
+
+
+def _writer(survey, group, recognised, questions, options_of, kept_codes):
+    """write(chunk) for check_and_write: a chunk's responses, then their answers and
+    free-text answers (by the responses' ids, read back for the chunk's rows only);
+    nothing per row hits the database."""
+    choice_columns = []
+    text_columns = []
+    for guess in recognised.guesses:
+        question = questions[guess.key]
+        column = guess.position - 1
+        if guess.is_choice:
+            choice_columns.append((column, question.pk, options_of[question.pk], {}))
+        elif guess.kind in (recognize.Kind.FREE_TEXT, recognize.Kind.NUMBER):
+            text_columns.append((column, question.pk, guess.kind is recognize.Kind.NUMBER))
+    survey_id, group_id = survey.pk, group.pk
+    # A datetime in the database's own form (SQLite keeps UTC text).
+    adapt = connection.ops.adapt_datetimefield_value
+
+    def option_ids(ids: Mapping[str, int], known: dict, pieces: tuple[str, ...]):
+        found = known.get(pieces)
+        if found is None:
+            if len(known) >= CACHE_MAX:
+                known.clear()
+            found = known[pieces] = tuple(dict.fromkeys(ids[p] for p in pieces if p in ids))
+        return found
+
+    def write(chunk: list[tuple]) -> None:
+        insert_rows(
+            Response,
+            ["survey", "group", "row_number", "submitted_at", "school"],
+            ((survey_id, group_id, row[0], adapt(row[1]), row[2]) for row in chunk),
+        )
+        response_of = dict(
+            Response.objects.filter(
+                group_id=group_id, row_number__gte=chunk[0][0], row_number__lte=chunk[-1][0]
+            ).values_list("row_number", "id")
+        )
+
+        def answers():
+            for number, _submitted, school, cells, checked in chunk:
+                response = response_of[number]
+                for column, question_id, ids, known in choice_columns:
+                    if cells[column]:
+                        for option_id in option_ids(ids, known, checked[column]):
+                            yield (response, question_id, option_id, group_id, school)
+
+        def texts():
+            for number, _submitted, school, cells, checked in chunk:
+                response = response_of[number]
+                for column, question_id, is_number in text_columns:
+                    value = cells[column]
+                    if value:
+                        amount = checked.get(column) if is_number else None
+                        code = None if is_number else kept_codes.get((question_id, value))
+                        yield (response, question_id, group_id, school, value, amount, code)
+
+        insert_rows(
+            Answer, ["response", "question", "option", "group", "school"], answers(), integers=True
+        )
+        insert_rows(
+            TextAnswer,
+            ["response", "question", "group", "school", "text", "number", "code"],
+            texts(),
+        )
+
+    return write
+
+
+def _survey_for(options: ImportOptions, survey: Survey | None) -> tuple[Survey, bool]:
+    """The survey, locked, created on its first import (its fiscal year and answer
+    period are set from the timestamps once they are read: _survey_period)."""
     if survey is None:
-        year = options.fiscal_year or calendar.fiscal_year(first or timezone.localdate())
-        survey, _created = Survey.objects.get_or_create(
+        survey, created = Survey.objects.get_or_create(
             slug=options.survey,
             defaults={
                 "title": options.title or options.survey,
-                "fiscal_year": year,
-                "opens_on": first,
-                "closes_on": last,
+                "fiscal_year": options.fiscal_year or calendar.fiscal_year(timezone.localdate()),
             },
         )
-        return survey
-    survey = Survey.objects.select_for_update().get(pk=survey.pk)
-    if survey.opens_on is None and survey.closes_on is None and first:
+        if created:
+            return survey, True
+    return Survey.objects.select_for_update().get(pk=survey.pk), False
+
+
+def _survey_period(survey: Survey, options: ImportOptions, found: Pass, *, created: bool) -> None:
+    """A new survey's fiscal year (unless given) and answer period from the file's
+    timestamps; an existing survey without a period gets the file's."""
+    first = found.first.astimezone(recognize.TOKYO).date() if found.first else None
+    last = found.last.astimezone(recognize.TOKYO).date() if found.last else None
+    if created:
+        changes = {"opens_on": first, "closes_on": last}
+        if not options.fiscal_year and first:
+            changes["fiscal_year"] = calendar.fiscal_year(first)
+        Survey.objects.filter(pk=survey.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(survey, name, value)
+    elif survey.opens_on is None and survey.closes_on is None and first:
         Survey.objects.filter(pk=survey.pk).update(opens_on=first, closes_on=last)
-    return survey
 
 
 def _group_for(survey: Survey, name: str) -> RespondentGroup:
@@ -583,51 +523,6 @@ def _options_for(
     return existing
 
 
-def _answer_rows(export, recognised, questions, options_of, checked, ids, group, kept_codes):
-    """Generators of Answer and TextAnswer tuples for every row (nothing per-row hits
-    the database)."""
-    choice_columns = []
-    text_columns = []
-    for guess in recognised.guesses:
-        question = questions[guess.key]
-        column = guess.position - 1
-        if guess.is_choice:
-            option_ids = options_of[question.pk]
-            pieces = {
-                value: tuple(dict.fromkeys(option_ids[p] for p in split if p in option_ids))
-                for value, split in guess.splits.items()
-            }
-            choice_columns.append((column, question.pk, pieces))
-        elif guess.kind in (recognize.Kind.FREE_TEXT, recognize.Kind.NUMBER):
-            text_columns.append((column, question.pk, guess.kind is recognize.Kind.NUMBER))
-
-    group_id = group.pk
-    schools = checked.schools
-
-    def answers():
-        for index, (number, cells) in enumerate(export.rows):
-            response = ids[number]
-            school = schools[index]
-            for column, question_id, pieces in choice_columns:
-                value = cells[column]
-                if value:
-                    for option_id in pieces.get(value, ()):
-                        yield (response, question_id, option_id, group_id, school)
-
-    def texts():
-        for index, (number, cells) in enumerate(export.rows):
-            response = ids[number]
-            school = checked.schools[index]
-            for column, question_id, is_number in text_columns:
-                value = cells[column]
-                if value:
-                    amount = checked.numbers.get((index, column)) if is_number else None
-                    code = None if is_number else kept_codes.get((question_id, value))
-                    yield (response, question_id, group_id, school, value, amount, code)
-
-    return answers(), texts()
-
-
 def describe(result: ImportResult) -> str:
     details = result.details
     text = _("%(count)s responses of %(group)s imported into %(survey)s.") % {
@@ -659,9 +554,19 @@ imports.register(
 )
 
 
-def columns_summary(columns: Sequence[PreviewColumn]) -> dict[str, int]:
-    """How many columns of each kind (the preview's headline)."""
-    summary: dict[str, int] = {}
-    for column in columns:
-        summary[column.guess.kind.value] = summary.get(column.guess.kind.value, 0) + 1
-    return summary
+def describe_preview(result: ImportResult) -> str:
+    return _("%(count)s responses read: the preview is ready.") % {"count": result.created}
+
+
+imports.register(
+    imports.Importer(
+        kind=PREVIEW_KIND,
+        title=gettext_lazy("Check before saving"),
+        columns=(),
+        run=survey_import_check,
+        preview=True,
+        size_kind=IMPORT_KIND,
+        result_url=lambda batch: reverse("surveys:import_preview", args=[batch.pk]),
+        describe=describe_preview,
+    )
+)

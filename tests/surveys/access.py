@@ -3,6 +3,10 @@
 Two surveys: one with a school column (schools A and B answered; school B's pupil
 wrote a free-text marker) and one without (school users do not see it at all)."""
 
+import io
+
+from gigaportal.models import ImportBatch
+from gigaportal.roles import Role
 from gigaportal.scope import COMMAND_LINE
 from surveys import services
 from surveys.models import Kind, Option, Question, Survey
@@ -44,6 +48,21 @@ def build(world):
     )
     world.group = world.survey.groups.get()
     assert Option.objects.filter(question=world.choice).exists()
+    # The leader's finished preview of a file (its stored upload is only named: the
+    # page reads the preview kept on the batch).
+    data = pupils_export([world.school_a.name], opinions={0: "プレビューの自由記述"})
+    preview = services.survey_import_preview(
+        file=io.BytesIO(data), options={"survey": "access-preview", "group": "小学生"}
+    )
+    world.preview = ImportBatch.objects.create(
+        kind=services.PREVIEW_KIND,
+        by=world.leader,
+        file_name="preview.csv",
+        file="imports/access-preview.csv",
+        status=ImportBatch.Status.DONE,
+        options={"survey": "access-preview", "group": "小学生"},
+        details=preview.to_details(),
+    )
 
 
 def survey_kwargs(world):
@@ -74,6 +93,13 @@ VIEWS = [
         ok_status=(302,),
     ),
     View("surveys:import", roles=LEADERS),
+    # A preview may quote free-text answers: its uploader's only (the admin gets a 404).
+    View(
+        "surveys:import_preview",
+        roles=frozenset({Role.LEADER}),
+        kwargs=lambda w: {"pk": w.preview.pk},
+        denied_status=(403, 404),
+    ),
     # A POST without the preview's signed token is refused.
     View("surveys:import_confirm", roles=LEADERS, method="post", ok_status=(400,)),
     # Results: the survey picker never names a survey without a school column to a

@@ -123,3 +123,34 @@ def test_the_leader_codes_answers_by_keyboard_and_undoes(page, cast, school_a):
     page.get_by_test_id("bulk-button").click()
     page.wait_for_load_state("networkidle")
     assert TextAnswer.objects.filter(code=charge).count() == 2
+
+
+@pytest.mark.browser
+@pytest.mark.celery_worker
+def test_a_large_export_is_previewed_by_the_worker_and_the_page_follows_it(
+    celery_worker, page, settings, cast, school_a, tmp_path
+):
+    """The upload returns at once; the batch page follows the worker's preview and
+    opens it when it is ready; saving is followed the same way."""
+    settings.IMPORT_INLINE_MAX_BYTES = 10_000
+    export = tmp_path / "大きなアンケート.csv"
+    export.write_bytes(pupils_export([school_a.name], per_school=[400]))
+    assert export.stat().st_size > settings.IMPORT_INLINE_MAX_BYTES
+
+    browser_login(page, "leader")
+    page.goto("/surveys/import/")
+    page.locator("input[name=file]").set_input_files(str(export))
+    page.locator("input[name=slug]").fill("large-2022")
+    page.locator("input[name=group]").fill("小学生")
+    page.get_by_test_id("preview-button").click()
+    # The progress page (or, when the worker was quicker, its preview at once).
+    page.wait_for_url("**/surveys/import/preview/*/")
+    assert page.get_by_test_id("page-title").inner_text() == "保存前の確認"
+    assert "400" in page.get_by_test_id("preview-summary").inner_text()
+    assert not Survey.objects.exists()
+
+    page.get_by_test_id("save-button").click()
+    page.wait_for_url("**/imports/*/")
+    page.get_by_test_id("batch-message").get_by_text("400件").wait_for()
+    assert Response.objects.count() == 400
+    screenshot(page, "surveys-import-worker-done")

@@ -352,3 +352,42 @@ def test_a_bad_timestamp_and_an_unknown_school_are_refused_with_their_rows(schoo
 def test_a_bad_short_name_is_refused():
     errors = refused(pupils_export(["青葉小学校"]), survey="Bad Name!")
     assert "半角" in errors[0]
+
+
+# --- Columns past the distinct-answer cap ---------------------------------------------------------------
+
+
+def test_checkboxes_with_more_combinations_than_the_cap_are_tallied_by_option(school_a):
+    """13 options make 8,191 combinations: more distinct answers than a column keeps
+    (5,000), and still every tick is counted against its option."""
+    import itertools
+
+    from surveys.services.reading import DISTINCT_CAP
+
+    options = [f"選択肢{n:02d}" for n in range(13)]
+    combos = [", ".join(c) for k in range(1, 14) for c in itertools.combinations(options, k)][
+        : DISTINCT_CAP + 600
+    ]
+    rows = [
+        [f"2022/11/{1 + n % 28} 8:{n % 60:02d}:00", school_a.name, combo]
+        for n, combo in enumerate(combos)
+    ]
+    batch = import_export(
+        sheet_csv(["タイムスタンプ", "学校名", "使ったもの"], rows), survey="many"
+    )
+    assert batch.status == ImportBatch.Status.DONE, batch.errors
+    question = Question.objects.get(text="使ったもの")
+    assert question.kind == Kind.CHECKBOXES
+    expected = {o: sum(1 for c in combos if o in c.split(", ")) for o in options}
+    assert ticks("使ったもの") == expected
+
+
+def test_a_choice_kind_for_a_column_with_too_many_answers_is_refused_naming_it(school_a):
+    rows = [
+        [f"2022/11/30 8:{n % 60:02d}:00", school_a.name, f"自由な答え{n}"] for n in range(5_100)
+    ]
+    data = sheet_csv(["タイムスタンプ", "学校名", "ひとこと"], rows)
+    errors = refused(data, kinds={"ひとこと": "choice"})
+    assert errors[0].startswith("列「ひとこと」は回答が5,000種類を超えるため")
+    assert import_export(data, survey="bad").status == ImportBatch.Status.DONE
+    assert Question.objects.get(text="ひとこと").kind == Kind.FREE_TEXT

@@ -295,3 +295,78 @@ def test_other_answers_are_recognised_with_or_without_a_note():
 
     assert is_other("その他") and is_other("その他（具体的に）") and not is_other("そのまま")
     assert column("分類", ["その他(具体的に)"] * 9 + ["校務"] * 3).options[-1] == "その他(具体的に)"
+
+
+# --- Columns with more distinct answers than the import keeps --------------------------------------
+
+
+def many(**figures):
+    from surveys.recognize import ManyAnswers
+
+    return ManyAnswers(**figures)
+
+
+def test_a_column_with_too_many_answers_to_keep_is_never_a_single_choice():
+    from surveys.recognize import recognize_many
+
+    sample = Counter({f"意見{n}": 1 for n in range(50)})
+    guess = recognize_many(
+        position=5, header="感想", sample=sample, many=many(answered=9000, pieces=None)
+    )
+    assert (guess.kind, guess.many, guess.answered, guess.too_many) == (
+        Kind.FREE_TEXT,
+        True,
+        9000,
+        False,
+    )
+    chosen = recognize_many(
+        position=5,
+        header="感想",
+        sample=sample,
+        many=many(answered=9000, pieces=None),
+        known_kind=Kind.CHOICE,
+    )
+    assert chosen.too_many  # the import refuses it, naming the column
+
+
+def test_timestamps_numbers_and_schools_are_read_from_every_answers_counts():
+    from surveys.recognize import recognize_many
+
+    sample = Counter({"2022/11/30 8:00:00": 1})
+    timestamp = recognize_many(
+        position=1,
+        header="タイムスタンプ",
+        sample=sample,
+        many=many(answered=9000, timestamps=8990),
+        is_first=True,
+    )
+    assert timestamp.kind is Kind.TIMESTAMP
+    number = recognize_many(
+        position=2,
+        header="金額",
+        sample=Counter({"12": 1}),
+        many=many(answered=9000, numbers_only=True),
+    )
+    assert number.kind is Kind.NUMBER
+    school = recognize_many(
+        position=3,
+        header="学校名",
+        sample=Counter({"青葉小": 1}),
+        many=many(answered=10, schools=9),
+    )
+    assert school.kind is Kind.SCHOOL
+
+
+def test_checkboxes_with_many_combinations_take_their_options_from_the_pieces():
+    from surveys.recognize import recognize_many
+
+    pieces = {"国語": 5000, "算数": 4000, "理科": 3000, "その他": 10}
+    guess = recognize_many(
+        position=4,
+        header="よく使う教科",
+        sample=Counter({"国語, 算数": 3}),
+        many=many(answered=8000, joined=True, pieces=pieces),
+    )
+    assert (guess.kind, guess.multiple, guess.too_many) == (Kind.CHECKBOXES, True, False)
+    assert guess.options == ("国語", "算数", "理科", "その他")
+    assert guess.splits == {}  # split as the answers come, against these options

@@ -42,7 +42,11 @@ def test_the_preview_shows_what_was_recognised_and_saves_nothing(client, leader,
     assert "6" in re.search(r'data-testid="preview-summary">(.*?)</p>', page, re.S)[1]
     assert EFFECT in page
     assert "評定尺度（肯定的：とてもそう思う、そう思う）" in page
-    assert not Survey.objects.exists() and not ImportBatch.objects.exists()
+    # Nothing but the preview's own batch, which keeps the file for the import.
+    assert not Survey.objects.exists()
+    preview = ImportBatch.objects.get()
+    assert (preview.kind, preview.status, preview.created) == ("survey_preview", "done", 6)
+    assert preview.file
     assert not ObjectChange.objects.exists()
 
 
@@ -59,7 +63,7 @@ def test_saving_the_preview_imports_with_the_kinds_the_leader_chose(client, lead
     assert survey.title == "タブレット活用アンケート"  # from the Sheets file name
     assert Question.objects.get(text=EFFECT).kind == Kind.FREE_TEXT
     assert Response.objects.count() == 6
-    batch = ImportBatch.objects.get()
+    batch = ImportBatch.objects.get(kind="survey_responses")
     assert (batch.file_name, batch.by) == (
         "タブレット活用アンケート（回答） - フォームの回答 1.csv",
         leader,

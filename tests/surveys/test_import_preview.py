@@ -1,0 +1,200 @@
+"""The preview of a large file is a batch of its own: the upload returns at once with
+it queued, its page follows it and then shows the preview to its uploader only; a
+preview is never "already imported" and writes nothing but its batch."""
+
+import io
+import re
+
+import pytest
+from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from gigaportal import imports
+from gigaportal.models import ImportBatch, ObjectChange
+from surveys import services
+from surveys.models import Response, Survey
+from tests.factories import make_user
+from tests.surveys.factories import OPINION, import_export, pupils_export
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, data, **fields):
+    return client.post(
+        "/surveys/import/",
+        {
+            "file": SimpleUploadedFile("回答.csv", data, content_type="text/csv"),
+            "survey": "__new__",
+            "slug": "tablet",
+            "group": "小学生",
+            **fields,
+        },
+        headers={"accept-language": "ja"},
+    )
+
+
+def token_of(response) -> str:
+    return re.search(r'name="token" value="([^"]+)"', response.content.decode())[1]
+
+
+def run(batch: ImportBatch) -> ImportBatch:
+    """What the worker does with a queued batch (run here, in this process)."""
+    imports.batch_run(batch_id=batch.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def test_a_large_upload_returns_at_once_with_a_queued_preview(client, leader, school_a, settings):
+    settings.IMPORT_INLINE_MAX_BYTES = 512
+    data = pupils_export([school_a.name], per_school=[40], opinions={3: "先生にだけ伝えたい意見"})
+    assert len(data) > 512
+    client.force_login(leader)
+    response = upload(client, data)
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == f"/imports/{batch.pk}/"
+    assert (batch.kind, batch.status, batch.file_name) == (
+        services.PREVIEW_KIND,
+        ImportBatch.Status.QUEUED,
+        "回答.csv",
+    )
+    waiting = client.get(response["Location"], headers={"accept-language": "ja"})
+    assert waiting.status_code == 200
+    assert 'data-testid="job-status"' in waiting.content.decode()
+    assert client.get(f"/imports/{batch.pk}/status/").json()["next_url"] == ""
+
+    batch = run(batch)
+    assert batch.status == ImportBatch.Status.DONE and batch.file
+    status = client.get(f"/imports/{batch.pk}/status/").json()
+    assert status["next_url"] == f"/surveys/import/preview/{batch.pk}/"
+    assert "先生にだけ伝えたい意見" not in str(status)
+    page = client.get(status["next_url"], headers={"accept-language": "ja"})
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "40" in re.search(r'data-testid="preview-summary">(.*?)</p>', text, re.S)[1]
+    assert OPINION in text and 'data-testid="save-button"' in text
+    # Nothing written but the preview's batch: no survey, no change-log entry.
+    assert not Survey.objects.exists() and not ObjectChange.objects.exists()
+
+    saved = client.post("/surveys/import/confirm/", {"token": token_of(page), "action": "import"})
+    imported = ImportBatch.objects.get(kind=services.IMPORT_KIND)
+    assert saved["Location"] == f"/imports/{imported.pk}/"
+    assert run(imported).status == ImportBatch.Status.DONE
+    assert Response.objects.count() == 40
+
+
+def test_a_preview_is_shown_to_its_uploader_only(client, leader, admin, school_a, settings):
+    settings.IMPORT_INLINE_MAX_BYTES = 512
+    client.force_login(leader)
+    upload(client, pupils_export([school_a.name], per_school=[40], opinions={0: "秘密の意見"}))
+    batch = run(ImportBatch.objects.get())
+    other_leader = make_user(role="leader", username="leader2")
+    for outsider in (admin, other_leader):
+        client.force_login(outsider)
+        for url in (
+            f"/surveys/import/preview/{batch.pk}/",
+            f"/imports/{batch.pk}/",
+            f"/imports/{batch.pk}/status/",
+        ):
+            assert client.get(url).status_code == 404, (outsider, url)
+        assert "秘密の意見" not in client.get("/imports/").content.decode()
+
+
+def test_a_preview_is_never_already_imported_and_imports_stay_deduplicated(
+    client, leader, school_a
+):
+    data = pupils_export([school_a.name])
+    import_export(data, survey="tablet", group="小学生")
+    client.force_login(leader)
+    for _ in range(2):
+        page = upload(client, data, survey="tablet", slug="")
+        assert page.status_code == 200, page.content.decode()[:2000]
+        assert 'data-testid="preview-replaces"' in page.content.decode()
+    previews = ImportBatch.objects.filter(kind=services.PREVIEW_KIND)
+    assert [b.status for b in previews] == [ImportBatch.Status.DONE] * 2
+    saved = client.post("/surveys/import/confirm/", {"token": token_of(page), "action": "import"})
+    assert saved.status_code == 302
+    assert ImportBatch.objects.filter(kind=services.IMPORT_KIND).latest("pk").status == (
+        ImportBatch.Status.UNCHANGED
+    )
+    # The previews are not among what came in.
+    listed = client.get("/imports/").content.decode()
+    assert listed.count("/imports/") >= 1
+    assert all(f'/imports/{b.pk}/"' not in listed for b in previews)
+
+
+def test_a_token_for_another_users_preview_or_a_forged_one_is_refused_in_japanese(
+    client, leader, school_a
+):
+    client.force_login(leader)
+    page = upload(client, pupils_export([school_a.name]))
+    batch = ImportBatch.objects.get()
+    other_leader = make_user(role="leader", username="leader2")
+    client.force_login(other_leader)
+    refused = client.post(
+        "/surveys/import/confirm/",
+        {"token": token_of(page), "action": "import"},
+        headers={"accept-language": "ja"},
+    )
+    assert refused.status_code == 400
+    assert "この確認画面は無効になりました" in refused.content.decode()
+    # A token signed for this user but naming the first leader's preview: not theirs.
+    forged = signing.dumps(
+        {"batch": batch.pk, "user": other_leader.pk, "keys": {}},
+        salt="surveys.import-preview",
+        compress=True,
+    )
+    answer = client.post("/surveys/import/confirm/", {"token": forged, "action": "import"})
+    assert answer.status_code == 302 and answer["Location"] == "/surveys/import/"
+    tampered = token_of(page)[:-3] + "abc"
+    client.force_login(leader)
+    assert (
+        client.post("/surveys/import/confirm/", {"token": tampered, "action": "import"}).status_code
+        == 400
+    )
+    assert not Survey.objects.exists()
+    batch.refresh_from_db()
+    assert batch.file  # still the first leader's to confirm
+
+
+def test_the_preview_says_what_the_import_would_refuse(school_a):
+    """Both passes without the writes: a bad row found in the second pass is in the
+    preview, with its row number, as the import refuses it."""
+    from tests.surveys.factories import sheet_csv
+
+    data = sheet_csv(
+        ["タイムスタンプ", "学校名", "質問"],
+        [["2022/11/30 8:00:00", school_a.name, "はい"]] * 5
+        + [["きのう", school_a.name, "はい"], ["2022/11/30 8:02:00", "架空小学校", "はい"]],
+    )
+    from django.utils import translation
+
+    with translation.override("ja"):
+        preview = services.survey_import_preview(
+            file=io.BytesIO(data), options={"survey": "bad", "group": "x"}
+        )
+        batch = import_export(data, survey="bad", group="x")
+    assert preview.errors == batch.errors
+    assert preview.errors[0].startswith("7行目")
+    assert not Survey.objects.exists()
+
+
+def test_a_preview_nobody_confirmed_lets_go_of_its_file_after_a_day(client, leader, school_a):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client.force_login(leader)
+    upload(client, pupils_export([school_a.name]))
+    batch = ImportBatch.objects.get()
+    stored = batch.file.name
+    assert batch.file.storage.exists(stored)
+    imports.batches_sweep()
+    batch.refresh_from_db()
+    assert batch.file  # still waiting for its leader
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        finished_at=timezone.now() - dt.timedelta(days=1, minutes=1)
+    )
+    imports.batches_sweep()
+    batch.refresh_from_db()
+    assert not batch.file and not batch.file.storage.exists(stored)
