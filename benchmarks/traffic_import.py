@@ -53,6 +53,39 @@ SCHOOLS = 70
 MONTHS = [f"2022-{m:02d}" for m in range(1, 13)]
 
 
+PROFILE = False  # --profile: each import's slowest SQL statements
+
+
+class StatementTimes:
+    """With --profile, times every SQL statement run inside it and prints the slowest."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.times: list[tuple[float, str]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.times.append((time.perf_counter() - start, " ".join(str(sql).split())))
+
+    def __enter__(self):
+        if PROFILE:
+            self._wrapper = connection.execute_wrapper(self)
+            self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if not PROFILE:
+            return
+        self._wrapper.__exit__(*exc)
+        total = sum(seconds for seconds, _sql in self.times)
+        print(f"  SQL of {self.label}: {len(self.times)} statements, {total:.2f} s", flush=True)
+        for seconds, sql in sorted(self.times, reverse=True)[:15]:
+            print(f"    {seconds:6.3f} s  {sql[:150]}", flush=True)
+
+
 def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -229,7 +262,7 @@ def replace_in_large_table() -> None:
         runs = []
         for _attempt in range(3):
             start = time.perf_counter()
-            with path.open("rb") as binary:
+            with path.open("rb") as binary, StatementTimes("the one-month re-import in 3.6M"):
                 result = usage_import(file=binary)
             runs.append(time.perf_counter() - start)
             assert result.created == LARGE_LINES
@@ -248,7 +281,10 @@ def main() -> int:
     parser.add_argument("--prefecture", action="store_true", help="300,000 lines × 12 months")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs (medians)")
     parser.add_argument("--no-large", action="store_true", help="skip the 3.6M-row table")
+    parser.add_argument("--profile", action="store_true", help="print the slowest SQL")
     args, _unknown = parser.parse_known_args()
+    global PROFILE
+    PROFILE = args.profile
     lines = 300_000 if args.prefecture else 25_000
     if connection.vendor != "postgresql":
         print("warning: not PostgreSQL; figures are for the SQLite path", flush=True)
@@ -300,7 +336,7 @@ def run(lines: int, repeat: int) -> int:
             # copy, told apart by blank lines after the last row (which the import skips).
             own = variant(path, 2 * attempt)
             start = time.perf_counter()
-            with own.open("rb") as binary:
+            with own.open("rb") as binary, StatementTimes(f"import {attempt + 1}"):
                 batch = imports.batch_import(kind="traffic_usage", file=binary, by=COMMAND_LINE)
             import_runs.append(time.perf_counter() - start)
             assert batch.status == ImportBatch.Status.DONE and batch.created == rows, batch.errors
@@ -366,7 +402,7 @@ def run(lines: int, repeat: int) -> int:
                 if ",2022-12," in line:
                     dst.write(line)
         start = time.perf_counter()
-        with one_month.open("rb") as binary:
+        with one_month.open("rb") as binary, StatementTimes("the one-month re-import"):
             services.usage_import(file=binary)
         print(
             f"re-import of one month ({lines:,} rows, replacing it): {time.perf_counter() - start:.2f} s",

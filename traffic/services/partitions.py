@@ -71,8 +71,12 @@ def _build(cursor, days: Sequence[dt.date], rows_sql: str) -> None:
     for day in days:
         name = f"{partition_name(day)}_new"
         first, after = _bounds(day)
+        # The CHECK on the month's range is there from the start, so each row is checked
+        # as it goes in rather than by a scan of the whole table afterwards, and ATTACH
+        # then trusts it and skips its own scan.
         cursor.execute(
-            f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+            f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS,"
+            f" CONSTRAINT {name}_month CHECK (month >= '{first}' AND month < '{after}'))"
         )
         cursor.execute(
             f"ALTER TABLE {load} ATTACH PARTITION {name} FOR VALUES FROM ('{first}') TO ('{after}')"
@@ -80,14 +84,11 @@ def _build(cursor, days: Sequence[dt.date], rows_sql: str) -> None:
     cursor.execute(f"INSERT INTO {load} (line_id, month, usage_mb) {rows_sql}")
     for day in days:
         name = f"{partition_name(day)}_new"
-        first, after = _bounds(day)
         cursor.execute(f"ALTER TABLE {load} DETACH PARTITION {name}")
-        # The CHECK lets ATTACH skip its scan; the keys match the parent's, so ATTACH
-        # takes these indexes as the partition's instead of building its own.
+        # The keys match the parent's, so ATTACH takes these indexes as the partition's
+        # instead of building its own.
         cursor.execute(
-            f"ALTER TABLE {name} ADD CONSTRAINT {name}_month"
-            f" CHECK (month >= '{first}' AND month < '{after}'),"
-            f" ADD CONSTRAINT {name}_pkey PRIMARY KEY (id, month),"
+            f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY (id, month),"
             f" ADD CONSTRAINT {name}_line_id_month_key UNIQUE (line_id, month)"
         )
         cursor.execute(f"CREATE INDEX {name}_month_usage_mb_idx ON {name} (month, usage_mb)")
