@@ -91,14 +91,14 @@ def _build(cursor, days: Sequence[dt.date], rows_sql: str) -> None:
             f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY (id, month),"
             f" ADD CONSTRAINT {name}_line_id_month_key UNIQUE (line_id, month)"
         )
-        cursor.execute(f"CREATE INDEX {name}_month_usage_mb_idx ON {name} (month, usage_mb)")
+        cursor.execute(f"CREATE INDEX {name}_usage_mb_month_idx ON {name} (usage_mb, month)")
     cursor.execute(f"DROP TABLE {load}")
 
 
 def _rename(cursor, old: str, new: str) -> None:
     cursor.execute(f"ALTER TABLE {old} RENAME TO {new}")
     cursor.execute(f"ALTER TABLE {new} RENAME CONSTRAINT {old}_month TO {new}_month")
-    for suffix in ("pkey", "line_id_month_key", "month_usage_mb_idx"):
+    for suffix in ("pkey", "line_id_month_key", "usage_mb_month_idx"):
         cursor.execute(f"ALTER INDEX {old}_{suffix} RENAME TO {new}_{suffix}")
 
 

@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import IO
 
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -103,10 +103,21 @@ def usage_import(
             reader = _stage_on_postgres(reader, usage_key, file, progress)
         else:
             _fill_staging(_parsed_rows(reader, usage_key, file, progress))
-        for error in _whole_file_problems(reader):
-            reader.errors.add(error.row, error.column, error.message)
-        reader.raise_if_errors()
-        result = _apply_staging()
+        problems = _whole_file_problems(reader)
+        if problems or reader.errors:
+            # A refused file lists every problem, lines twice in a month included.
+            _refuse(reader, _duplicate_problems(reader) + problems)
+        try:
+            with transaction.atomic():
+                result = _apply_staging()
+        except IntegrityError:
+            # The unique (line, month) index of the new rows refused a line twice in
+            # a month: the only check left to it, which saves a GROUP BY of the whole
+            # file on every good import. The rows are rolled back; say which ones.
+            duplicates = _duplicate_problems(reader)
+            if not duplicates:
+                raise
+            _refuse(reader, duplicates)
         _drop_staging()
     if progress:
         progress(reader.rows_read, _tell(file))
@@ -445,26 +456,38 @@ def _analyze_staging(cursor) -> None:
     cursor.execute(f"ANALYZE {STAGING}")
 
 
-def _whole_file_problems(reader: TableReader) -> list[CellError]:
-    """Problems only the whole file shows: a line twice in one month, unknown school
-    codes, months that may no longer be replaced."""
-    problems: list[CellError] = []
+def _refuse(reader: TableReader, problems: list[CellError]) -> None:
+    """Adds the whole-file problems to the row errors, in row order, and refuses."""
+    for error in sorted(problems, key=lambda p: p.row):
+        reader.errors.add(error.row, error.column, error.message)
+    reader.raise_if_errors()
+
+
+def _duplicate_problems(reader: TableReader) -> list[CellError]:
+    """A line twice in one month: one error at each repeat, with the row of the first."""
     line_label = reader.header_label("line_number")
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT line, month, MIN(row_no), MAX(row_no) FROM {STAGING}"
             " GROUP BY line, month HAVING COUNT(*) > 1 ORDER BY MIN(row_no) LIMIT 200"
         )
-        for line, month, first, again in cursor.fetchall():
-            month_text = str(month)[:7]
-            problems.append(
-                CellError(
-                    again,
-                    line_label,
-                    _("%(line)s appears again for %(month)s (first on row %(first)s)")
-                    % {"line": line, "month": month_text, "first": first},
-                )
+        return [
+            CellError(
+                again,
+                line_label,
+                _("%(line)s appears again for %(month)s (first on row %(first)s)")
+                % {"line": line, "month": str(month)[:7], "first": first},
             )
+            for line, month, first, again in cursor.fetchall()
+        ]
+
+
+def _whole_file_problems(reader: TableReader) -> list[CellError]:
+    """Problems only the whole file shows, but for a line twice in one month (which
+    the unique index of the new rows finds, _duplicate_problems then says where):
+    unknown school codes, months that may no longer be replaced."""
+    problems: list[CellError] = []
+    with connection.cursor() as cursor:
         if reader.has_column("school_code"):
             school_table = School._meta.db_table
             cursor.execute(
