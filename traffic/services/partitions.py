@@ -63,11 +63,14 @@ def _build(cursor, days: Sequence[dt.date], rows_sql: str) -> None:
     """For each of `days`, a table shaped like its month's partition
     (`<partition>_new`), filled by one pass over `rows_sql`, then indexed."""
     load = f"{TABLE}_load"
-    # A partitioned table of our own routes the rows to the new tables in one pass;
-    # they are detached from it before their indexes are built.
-    cursor.execute(
-        f"CREATE TABLE {load} (LIKE {TABLE} INCLUDING DEFAULTS) PARTITION BY RANGE (month)"
-    )
+    several = len(days) > 1
+    if several:
+        # A partitioned table of our own routes the rows to the new tables in one
+        # pass; they are detached from it before their indexes are built. One month's
+        # rows go straight into its table.
+        cursor.execute(
+            f"CREATE TABLE {load} (LIKE {TABLE} INCLUDING DEFAULTS) PARTITION BY RANGE (month)"
+        )
     for day in days:
         name = f"{partition_name(day)}_new"
         first, after = _bounds(day)
@@ -78,13 +81,17 @@ def _build(cursor, days: Sequence[dt.date], rows_sql: str) -> None:
             f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS,"
             f" CONSTRAINT {name}_month CHECK (month >= '{first}' AND month < '{after}'))"
         )
-        cursor.execute(
-            f"ALTER TABLE {load} ATTACH PARTITION {name} FOR VALUES FROM ('{first}') TO ('{after}')"
-        )
-    cursor.execute(f"INSERT INTO {load} (line_id, month, usage_mb) {rows_sql}")
+        if several:
+            cursor.execute(
+                f"ALTER TABLE {load} ATTACH PARTITION {name}"
+                f" FOR VALUES FROM ('{first}') TO ('{after}')"
+            )
+    target = load if several else f"{partition_name(days[0])}_new"
+    cursor.execute(f"INSERT INTO {target} (line_id, month, usage_mb) {rows_sql}")
     for day in days:
         name = f"{partition_name(day)}_new"
-        cursor.execute(f"ALTER TABLE {load} DETACH PARTITION {name}")
+        if several:
+            cursor.execute(f"ALTER TABLE {load} DETACH PARTITION {name}")
         # The keys match the parent's, so ATTACH takes these indexes as the partition's
         # instead of building its own.
         cursor.execute(
@@ -92,7 +99,8 @@ def _build(cursor, days: Sequence[dt.date], rows_sql: str) -> None:
             f" ADD CONSTRAINT {name}_line_id_month_key UNIQUE (line_id, month)"
         )
         cursor.execute(f"CREATE INDEX {name}_usage_mb_month_idx ON {name} (usage_mb, month)")
-    cursor.execute(f"DROP TABLE {load}")
+    if several:
+        cursor.execute(f"DROP TABLE {load}")
 
 
 def _rename(cursor, old: str, new: str) -> None:
@@ -107,6 +115,8 @@ def months_replace(cursor, months: Iterable[dt.date], rows_sql: str) -> None:
     (line_id, month, usage_mb), every row in one of those months. See the module
     docstring."""
     days = sorted(set(months))
+    if not days:
+        return
     _build(cursor, days, rows_sql)
     # The swap. Drops first: the lock they need on the usage table (ACCESS EXCLUSIVE)
     # is then taken once, before the attaches' weaker one.
