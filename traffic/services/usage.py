@@ -252,11 +252,18 @@ _PLAIN_ROW = (
     # Below MAX_USAGE_GB in either unit (six integer digits), so every value the SQL
     # takes is one the Python parser accepts; larger ones are judged there.
     r" AND u.plain ~ '^[0-9]+(\.[0-9]+)?$'"
-    " AND length(split_part(u.plain, '.', 1)) <= 6 AND length(split_part(u.plain, '.', 2)) <= 6"
+    # At most six digits before the point and six after (strpos, not split_part: no
+    # copy of the cell per part).
+    " AND (strpos(u.plain, '.') = 0 AND length(u.plain) <= 6"
+    " OR strpos(u.plain, '.') BETWEEN 2 AND 7 AND length(u.plain) - strpos(u.plain, '.') <= 6)"
     " AND r.school !~ '[^!-~]' AND length(r.school) <= 20"
 )
 _LINE_SQL = (
-    "CASE WHEN length(d.digits) = 11"
+    # A plain line already written 3-4-4 (what carriers write: 13 characters, 11 of
+    # them digits, so its two dashes are the 4th and 9th) is its own stored form; only
+    # the others are rebuilt from their digits.
+    "CASE WHEN r.line LIKE '___-____-____' AND length(d.digits) = 11 THEN r.line"
+    " WHEN length(d.digits) = 11"
     " THEN substr(d.digits, 1, 3) || '-' || substr(d.digits, 4, 4) || '-' || substr(d.digits, 8)"
     " ELSE substr(d.digits, 1, 2) || '-' || substr(d.digits, 3, 4) || '-' || substr(d.digits, 7) END"
 )
