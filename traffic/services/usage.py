@@ -544,14 +544,6 @@ def _apply_staging() -> ImportResult:
             cursor.execute(f"LOCK TABLE {line_table} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"SELECT month, COUNT(*) FROM {STAGING} GROUP BY month ORDER BY month")
         month_counts = cursor.fetchall()
-        # A file that moves a line to another school changes that school's totals in
-        # every month, not only the file's (usage counts for the line's school now).
-        cursor.execute(
-            f"SELECT 1 FROM {STAGING} s JOIN {school_table} sc ON sc.code = s.school_code"
-            f" JOIN {line_table} l ON l.number = s.line"
-            " WHERE l.school_id IS NULL OR l.school_id <> sc.id LIMIT 1"
-        )
-        moves_lines = cursor.fetchone() is not None
         # A line's school comes from the file when it says; otherwise it stays as it was.
         # New lines inserted, then only the lines whose school changes updated: an
         # upsert (ON CONFLICT DO UPDATE … WHERE) locks every existing line it meets,
@@ -571,6 +563,11 @@ def _apply_staging() -> ImportResult:
             f" WHERE {line_table}.number = f.line AND ({line_table}.school_id IS NULL"
             f" OR {line_table}.school_id <> f.school_id)"
         )
+        # A file that moves a line to another school changes that school's totals in
+        # every month, not only the file's (usage counts for the line's school now).
+        # The lines it moves are the ones just updated (a new line already has the
+        # school the file gives it).
+        moves_lines = cursor.rowcount > 0
         rows_sql = (
             f"SELECT l.id, s.month, s.usage_mb FROM {STAGING} s"
             f" JOIN {line_table} l ON l.number = s.line"
