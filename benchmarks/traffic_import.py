@@ -84,6 +84,17 @@ class StatementTimes:
         print(f"  SQL of {self.label}: {len(self.times)} statements, {total:.2f} s", flush=True)
         for seconds, sql in sorted(self.times, reverse=True)[:15]:
             print(f"    {seconds:6.3f} s  {sql[:150]}", flush=True)
+        kinds: dict[str, list[float]] = {}
+        for seconds, sql in self.times:
+            kinds.setdefault(" ".join(sql.split()[:2]), []).append(seconds)
+        print(
+            "    by kind: "
+            + ", ".join(
+                f"{kind} {len(times)}× {sum(times):.2f} s"
+                for kind, times in sorted(kinds.items(), key=lambda item: -sum(item[1]))
+            ),
+            flush=True,
+        )
 
 
 def max_rss_mb() -> float:
