@@ -1,7 +1,7 @@
 r"""Import speed of the carrier CSV against a raw COPY of the same file, in one run.
 
     DATABASE_URL=postgres://… python benchmarks/traffic_import.py [--prefecture]
-        [--repeat N] [--no-large]
+        [--repeat N] [--no-large] [--profile]
 
 Generates 25,000 lines × 12 months (with --prefecture 300,000 × 12) as a CSV, then
 measures on a scratch database (<name>_bench, created and dropped here), `--repeat`
@@ -17,7 +17,8 @@ times interleaved (medians printed; each import after the first replaces the yea
 - unless --no-large: replacing one month (300,000 rows) in a usage table of
   300,000 lines × 12 months (3.6M rows), the partition swap against the old
   `DELETE` + `INSERT` on a plain table with the same rows and indexes, and the whole
-  in-process import of that month's file.
+  in-process import of that month's file (issue 14's target: ≤ 1 s).
+With --profile, each import's slowest SQL statements and the SQL time by kind.
 Nothing here asserts a time.
 """
 
