@@ -87,7 +87,9 @@ def usage_import(
     1. Read the header (TabularError at once for a missing column).
     2. Stream every row into the staging table: the good ones, typed; the bad ones
        leave their row-numbered errors on the reader.
-    3. Check the staged rows as a whole (duplicates, school codes).
+    3. Check the staged rows as a whole (school codes, months that may be replaced;
+       a line twice in a month is left to the unique index of the new rows, step 5,
+       unless the file is refused anyway).
     4. Refuse the file if any row was wrong: the transaction rolls back.
     5. Apply the staging table to lines and monthly usage, set-based, and record each
        month's coverage and state (traffic.services.months): only a month whose file
@@ -322,7 +324,9 @@ def _convert_raw(
         " CROSS JOIN LATERAL (SELECT replace(r.line, '-', '') AS digits) d"
         f" WHERE {_PLAIN_ROW}"
     )
-    if cursor.rowcount != raw_rows:
+    converted = cursor.rowcount
+    _analyze_staging(cursor)  # before the anti-join, so that it is planned as a hash join
+    if converted != raw_rows:
         cursor.execute(
             f"CREATE TEMP TABLE {SET_ASIDE} (row_no integer PRIMARY KEY, line text,"
             " month text, usage text, school text, whole text) ON COMMIT DROP"
@@ -336,7 +340,6 @@ def _convert_raw(
         # ON COMMIT DROP does not fire inside an outer transaction (tests, a caller's).
         cursor.execute(f"DROP TABLE {SET_ASIDE}")
     cursor.execute(f"DROP TABLE {SPELLINGS}")
-    _analyze_staging(cursor)
 
 
 def _parse_month_spellings(cursor) -> None:
