@@ -144,9 +144,11 @@ class MonthlyUsage(models.Model):
             models.UniqueConstraint(fields=["line", "month"], name="traffic_one_usage_a_month"),
             models.CheckConstraint(condition=Q(usage_mb__gte=0), name="traffic_usage_not_negative"),
         ]
-        # Month replacement, the monthly totals and the evaluation's "at or above the
-        # threshold" all start from the month.
-        indexes = [models.Index(fields=["month", "usage_mb"], name="traffic_usage_month_mb")]
+        # The evaluation's "at or above the threshold" in a month. Usage first: on
+        # PostgreSQL each month is its own partition (its month is one value), and
+        # an index led by the month sorted 300,000 numerics with no abbreviated keys
+        # (0.37 s to build against 0.14 s this way round, benchmarks/traffic_import.py).
+        indexes = [models.Index(fields=["usage_mb", "month"], name="traffic_usage_mb_month")]
 
     def __str__(self) -> str:
         return f"{self.line_id} {dates.month_text(Month.of(self.month))}"

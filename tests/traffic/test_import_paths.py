@@ -124,6 +124,41 @@ def test_values_at_the_edges_of_the_plain_form_store_the_same_either_way():
     assert found[1].created == 6
 
 
+def test_line_numbers_with_dashes_anywhere_store_the_same_either_way():
+    # SQL keeps a 3-4-4 line as it is written and rebuilds any other from its digits;
+    # 13 characters with the dashes elsewhere are rebuilt too.
+    body = (
+        "070-1111-0001,2022-09,1,,\n"
+        "07--1111-0002,2022-09,1,,\n"
+        "0701-111-0003,2022-09,1,,\n"
+        "0-70-1111-0004,2022-09,1,,\n"
+        "03-1111-0005,2022-09,1,,\n"
+        "0701111-0006,2022-09,1,,\n"
+    )
+    found = same_both_ways((HEADER + body).encode(), path="file")
+    assert found[0] == "imported", found
+    assert [number for number, _school in found[3]] == [
+        "03-1111-0005",
+        "07-1111-0002",
+        "070-1111-0001",
+        "070-1111-0003",
+        "070-1111-0004",
+        "070-1111-0006",
+    ]
+
+
+def test_usage_digits_at_the_edges_store_the_same_either_way():
+    body = (
+        "070-1111-0001,2022-09,123456,,\n"
+        "070-1111-0002,2022-09,0.000001,,\n"
+        "070-1111-0003,2022-09,1.0000001,,\n"
+        "070-1111-0004,2022-09,123456.5,,\n"
+        "070-1111-0005,2022-09,12345.1234567,,\n"
+    )
+    found = same_both_ways((HEADER + body).encode(), path="file")
+    assert found[0] == "imported", found
+
+
 def test_school_codes_at_the_edges_of_the_plain_form_are_refused_the_same_way():
     body = (
         "070-1111-0001,2022-09,1,ABCDEFGHIJKLMNOPQRST,\n"  # 20 characters: unknown code

@@ -93,6 +93,45 @@ def test_a_bad_row_rejects_the_whole_file_and_writes_nothing(body, expected):
     assert Line.objects.count() == 1
 
 
+def test_a_line_twice_in_a_month_is_found_by_the_unique_index_and_nothing_changes(school_a):
+    # A good file's duplicate check is the new rows' unique (line, month) index: the
+    # refused import leaves the month, its lines and its totals as they were.
+    run("line_number,month,usage_gb\n070-2222-0001,2022-09,9\n070-2222-0002,2022-10,4\n")
+    body = "".join(f"070-3333-{n:04d},2022-09,1\n" for n in range(50))
+    with translation.override("en"), pytest.raises(TabularError) as excinfo:
+        run(
+            "line_number,month,usage_gb\n"
+            + body
+            + "070-3333-0007,2022-09,2\n070-3333-0001,2022-10,1\n"
+        )
+    with translation.override("en"):
+        messages = excinfo.value.messages()
+    assert messages == [
+        "Row 52, column line_number: 070-3333-0007 appears again for 2022-09 (first on row 9)"
+    ]
+    assert sorted(MonthlyUsage.objects.values_list("line__number", "month")) == [
+        ("070-2222-0001", Month(2022, 9).first_day()),
+        ("070-2222-0002", Month(2022, 10).first_day()),
+    ]
+    assert Line.objects.count() == 2
+    assert usage_of("070-2222-0001", "2022-09") == 9
+
+
+def test_a_refused_file_lists_its_duplicates_with_its_other_problems(school_a):
+    with translation.override("en"), pytest.raises(TabularError) as excinfo:
+        run(
+            "line_number,month,usage_gb,school_code\n070-1111-0001,2022-09,1,A001\n"
+            "070-1111-0002,2022-09,1,Z999\n070-1111-0001,2022-09,2,A001\n"
+        )
+    with translation.override("en"):
+        messages = excinfo.value.messages()
+    assert messages == [
+        "Row 3, column school_code: no school has the code Z999",
+        "Row 4, column line_number: 070-1111-0001 appears again for 2022-09 (first on row 2)",
+    ]
+    assert not MonthlyUsage.objects.exists()
+
+
 def test_errors_are_row_numbered_in_japanese(settings):
     with translation.override("ja"), pytest.raises(TabularError) as excinfo:
         run("line_number,month,usage_gb\n070-1111-0001,2022-09,1\n070-1111-0001,2022-09,2\n")

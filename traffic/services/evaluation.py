@@ -208,7 +208,7 @@ class _Candidates:
 def _candidates(rule: escalation.Policy, month: Month) -> _Candidates:
     """What the ladder needs for `month`, in three queries that read the candidates
     only, never the month's other rows: the open cases; this month's rows at or above
-    the lowest threshold (one range of the month and usage index); then those lines
+    the lowest threshold (one range of the usage index in the month's partition); then those lines
     and the open cases' lines by primary key, each with its usage this month and the
     month before (one lookup each in the line and month index). A line below the
     lowest threshold cannot be triggered, whatever its month before.

@@ -63,41 +63,50 @@ def _build(cursor, days: Sequence[dt.date], rows_sql: str) -> None:
     """For each of `days`, a table shaped like its month's partition
     (`<partition>_new`), filled by one pass over `rows_sql`, then indexed."""
     load = f"{TABLE}_load"
-    # A partitioned table of our own routes the rows to the new tables in one pass;
-    # they are detached from it before their indexes are built.
-    cursor.execute(
-        f"CREATE TABLE {load} (LIKE {TABLE} INCLUDING DEFAULTS) PARTITION BY RANGE (month)"
-    )
+    several = len(days) > 1
+    if several:
+        # A partitioned table of our own routes the rows to the new tables in one
+        # pass; they are detached from it before their indexes are built. One month's
+        # rows go straight into its table.
+        cursor.execute(
+            f"CREATE TABLE {load} (LIKE {TABLE} INCLUDING DEFAULTS) PARTITION BY RANGE (month)"
+        )
     for day in days:
         name = f"{partition_name(day)}_new"
         first, after = _bounds(day)
+        # The CHECK on the month's range is there from the start, so each row is checked
+        # as it goes in rather than by a scan of the whole table afterwards, and ATTACH
+        # then trusts it and skips its own scan.
         cursor.execute(
-            f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+            f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS,"
+            f" CONSTRAINT {name}_month CHECK (month >= '{first}' AND month < '{after}'))"
         )
-        cursor.execute(
-            f"ALTER TABLE {load} ATTACH PARTITION {name} FOR VALUES FROM ('{first}') TO ('{after}')"
-        )
-    cursor.execute(f"INSERT INTO {load} (line_id, month, usage_mb) {rows_sql}")
+        if several:
+            cursor.execute(
+                f"ALTER TABLE {load} ATTACH PARTITION {name}"
+                f" FOR VALUES FROM ('{first}') TO ('{after}')"
+            )
+    target = load if several else f"{partition_name(days[0])}_new"
+    cursor.execute(f"INSERT INTO {target} (line_id, month, usage_mb) {rows_sql}")
     for day in days:
         name = f"{partition_name(day)}_new"
-        first, after = _bounds(day)
-        cursor.execute(f"ALTER TABLE {load} DETACH PARTITION {name}")
-        # The CHECK lets ATTACH skip its scan; the keys match the parent's, so ATTACH
-        # takes these indexes as the partition's instead of building its own.
+        if several:
+            cursor.execute(f"ALTER TABLE {load} DETACH PARTITION {name}")
+        # The keys match the parent's, so ATTACH takes these indexes as the partition's
+        # instead of building its own.
         cursor.execute(
-            f"ALTER TABLE {name} ADD CONSTRAINT {name}_month"
-            f" CHECK (month >= '{first}' AND month < '{after}'),"
-            f" ADD CONSTRAINT {name}_pkey PRIMARY KEY (id, month),"
+            f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY (id, month),"
             f" ADD CONSTRAINT {name}_line_id_month_key UNIQUE (line_id, month)"
         )
-        cursor.execute(f"CREATE INDEX {name}_month_usage_mb_idx ON {name} (month, usage_mb)")
-    cursor.execute(f"DROP TABLE {load}")
+        cursor.execute(f"CREATE INDEX {name}_usage_mb_month_idx ON {name} (usage_mb, month)")
+    if several:
+        cursor.execute(f"DROP TABLE {load}")
 
 
 def _rename(cursor, old: str, new: str) -> None:
     cursor.execute(f"ALTER TABLE {old} RENAME TO {new}")
     cursor.execute(f"ALTER TABLE {new} RENAME CONSTRAINT {old}_month TO {new}_month")
-    for suffix in ("pkey", "line_id_month_key", "month_usage_mb_idx"):
+    for suffix in ("pkey", "line_id_month_key", "usage_mb_month_idx"):
         cursor.execute(f"ALTER INDEX {old}_{suffix} RENAME TO {new}_{suffix}")
 
 
@@ -106,6 +115,8 @@ def months_replace(cursor, months: Iterable[dt.date], rows_sql: str) -> None:
     (line_id, month, usage_mb), every row in one of those months. See the module
     docstring."""
     days = sorted(set(months))
+    if not days:
+        return
     _build(cursor, days, rows_sql)
     # The swap. Drops first: the lock they need on the usage table (ACCESS EXCLUSIVE)
     # is then taken once, before the attaches' weaker one.

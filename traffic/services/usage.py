@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import IO
 
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -87,7 +87,9 @@ def usage_import(
     1. Read the header (TabularError at once for a missing column).
     2. Stream every row into the staging table: the good ones, typed; the bad ones
        leave their row-numbered errors on the reader.
-    3. Check the staged rows as a whole (duplicates, school codes).
+    3. Check the staged rows as a whole (school codes, months that may be replaced;
+       a line twice in a month is left to the unique index of the new rows, step 5,
+       unless the file is refused anyway).
     4. Refuse the file if any row was wrong: the transaction rolls back.
     5. Apply the staging table to lines and monthly usage, set-based, and record each
        month's coverage and state (traffic.services.months): only a month whose file
@@ -103,10 +105,21 @@ def usage_import(
             reader = _stage_on_postgres(reader, usage_key, file, progress)
         else:
             _fill_staging(_parsed_rows(reader, usage_key, file, progress))
-        for error in _whole_file_problems(reader):
-            reader.errors.add(error.row, error.column, error.message)
-        reader.raise_if_errors()
-        result = _apply_staging()
+        problems = _whole_file_problems(reader)
+        if problems or reader.errors:
+            # A refused file lists every problem, lines twice in a month included.
+            _refuse(reader, _duplicate_problems(reader) + problems)
+        try:
+            with transaction.atomic():
+                result = _apply_staging()
+        except IntegrityError:
+            # The unique (line, month) index of the new rows refused a line twice in
+            # a month: the only check left to it, which saves a GROUP BY of the whole
+            # file on every good import. The rows are rolled back; say which ones.
+            duplicates = _duplicate_problems(reader)
+            if not duplicates:
+                raise
+            _refuse(reader, duplicates)
         _drop_staging()
     if progress:
         progress(reader.rows_read, _tell(file))
@@ -223,7 +236,7 @@ def _stage_file(
         )
         cursor.execute(f"SELECT COUNT(*) FROM {RAW_FILE}")
         reader.rows_read = cursor.fetchone()[0]
-        _convert_raw(cursor, reader, keys, usage_key)
+        _convert_raw(cursor, reader, keys, usage_key, reader.rows_read)
         cursor.execute(f"DROP VIEW {RAW}")
         cursor.execute(f"DROP TABLE {RAW_FILE}")
         if reader.rows_read == 0 and not reader.errors:
@@ -241,11 +254,18 @@ _PLAIN_ROW = (
     # Below MAX_USAGE_GB in either unit (six integer digits), so every value the SQL
     # takes is one the Python parser accepts; larger ones are judged there.
     r" AND u.plain ~ '^[0-9]+(\.[0-9]+)?$'"
-    " AND length(split_part(u.plain, '.', 1)) <= 6 AND length(split_part(u.plain, '.', 2)) <= 6"
+    # At most six digits before the point and six after (strpos, not split_part: no
+    # copy of the cell per part).
+    " AND (strpos(u.plain, '.') = 0 AND length(u.plain) <= 6"
+    " OR strpos(u.plain, '.') BETWEEN 2 AND 7 AND length(u.plain) - strpos(u.plain, '.') <= 6)"
     " AND r.school !~ '[^!-~]' AND length(r.school) <= 20"
 )
 _LINE_SQL = (
-    "CASE WHEN length(d.digits) = 11"
+    # A plain line already written 3-4-4 (what carriers write: 13 characters, 11 of
+    # them digits, so its two dashes are the 4th and 9th) is its own stored form; only
+    # the others are rebuilt from their digits.
+    "CASE WHEN r.line LIKE '___-____-____' AND length(d.digits) = 11 THEN r.line"
+    " WHEN length(d.digits) = 11"
     " THEN substr(d.digits, 1, 3) || '-' || substr(d.digits, 4, 4) || '-' || substr(d.digits, 8)"
     " ELSE substr(d.digits, 1, 2) || '-' || substr(d.digits, 3, 4) || '-' || substr(d.digits, 7) END"
 )
@@ -269,8 +289,10 @@ def _stage_raw_cells(
         with cursor.copy(
             f"COPY {RAW} (row_no, {columns}) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({columns}))"
         ) as copy:
+            raw_rows = 0
             for number, cells in reader.raw_rows():
                 out.writerow((number, *pick(cells)))
+                raw_rows += 1
                 if buffer.tell() >= COPY_CHUNK:
                     copy.write(buffer.getvalue())
                     buffer.seek(0)
@@ -278,41 +300,46 @@ def _stage_raw_cells(
                 if progress and reader.rows_read % PROGRESS_EVERY == 0:
                     progress(reader.rows_read, _tell(file))
             copy.write(buffer.getvalue())
-        _convert_raw(cursor, reader, keys, usage_key)
+        _convert_raw(cursor, reader, keys, usage_key, raw_rows)
         cursor.execute(f"DROP TABLE {RAW}")
 
 
-def _convert_raw(cursor, reader: TableReader, keys: list[str], usage_key: str) -> None:
-    """The raw table's (or view's) rows into the staging table: the plain ones
-    converted in SQL, the rest set aside for the Python row parser."""
+def _convert_raw(
+    cursor, reader: TableReader, keys: list[str], usage_key: str, raw_rows: int
+) -> None:
+    """The raw table's (or view's) `raw_rows` rows into the staging table: the plain
+    ones converted in SQL, the rest set aside for the Python row parser."""
     _parse_month_spellings(cursor)
     usage_sql = "replace(r.usage, ',', '')::numeric"
     if usage_key == "usage_gb":
         usage_sql = f"{usage_sql} * {MB_PER_GB}"
-    cursor.execute(
-        f"CREATE TEMP TABLE {SET_ASIDE} (row_no integer PRIMARY KEY, line text,"
-        " month text, usage text, school text, whole text) ON COMMIT DROP"
-    )
-    # The rows not in a plain form first (the check runs once per row), then every
-    # other row converted: an anti-join on the few set aside, no materialised pass.
-    cursor.execute(
-        f"INSERT INTO {SET_ASIDE} SELECT r.row_no, r.line, r.month, r.usage, r.school, r.whole"
-        f" FROM {RAW} r LEFT JOIN {SPELLINGS} m ON m.spelling = r.month"
-        " CROSS JOIN LATERAL (SELECT replace(r.usage, ',', '') AS plain) u"
-        f" WHERE NOT COALESCE({_PLAIN_ROW}, false)"
-    )
-    cursor.execute(f"ANALYZE {SET_ASIDE}")
+    # One pass: every row in a plain form converted into the staging table. A file
+    # of plain rows only (the usual case) is then done; otherwise the rows it left
+    # out are set aside by an anti-join on the row numbers.
     cursor.execute(
         f"INSERT INTO {STAGING} (row_no, line, month, usage_mb, school_code)"
         f" SELECT r.row_no, {_LINE_SQL}, m.day, {usage_sql}, NULLIF(r.school, '')"
         f" FROM {RAW} r JOIN {SPELLINGS} m ON m.spelling = r.month"
+        " CROSS JOIN LATERAL (SELECT replace(r.usage, ',', '') AS plain) u"
         " CROSS JOIN LATERAL (SELECT replace(r.line, '-', '') AS digits) d"
-        f" WHERE NOT EXISTS (SELECT FROM {SET_ASIDE} a WHERE a.row_no = r.row_no)"
+        f" WHERE {_PLAIN_ROW}"
     )
-    _parse_set_aside(cursor, reader, keys, usage_key)
-    # ON COMMIT DROP does not fire inside an outer transaction (tests, a caller's).
-    cursor.execute(f"DROP TABLE {SPELLINGS}, {SET_ASIDE}")
-    cursor.execute(f"ANALYZE {STAGING}")
+    converted = cursor.rowcount
+    _analyze_staging(cursor)  # before the anti-join, so that it is planned as a hash join
+    if converted != raw_rows:
+        cursor.execute(
+            f"CREATE TEMP TABLE {SET_ASIDE} (row_no integer PRIMARY KEY, line text,"
+            " month text, usage text, school text, whole text) ON COMMIT DROP"
+        )
+        cursor.execute(
+            f"INSERT INTO {SET_ASIDE} SELECT r.row_no, r.line, r.month, r.usage, r.school,"
+            f" r.whole FROM {RAW} r"
+            f" WHERE NOT EXISTS (SELECT FROM {STAGING} s WHERE s.row_no = r.row_no)"
+        )
+        _parse_set_aside(cursor, reader, keys, usage_key)
+        # ON COMMIT DROP does not fire inside an outer transaction (tests, a caller's).
+        cursor.execute(f"DROP TABLE {SET_ASIDE}")
+    cursor.execute(f"DROP TABLE {SPELLINGS}")
 
 
 def _parse_month_spellings(cursor) -> None:
@@ -428,29 +455,49 @@ def _fill_staging(rows: Iterable[tuple]) -> None:
     insert_into(STAGING, STAGING_COLUMNS, rows)
     if _is_postgres():
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {STAGING}")
+            _analyze_staging(cursor)
 
 
-def _whole_file_problems(reader: TableReader) -> list[CellError]:
-    """Problems only the whole file shows: a line twice in one month, unknown school
-    codes, months that may no longer be replaced."""
-    problems: list[CellError] = []
+def _analyze_staging(cursor) -> None:
+    """Statistics for the planner's joins and GROUP BYs on the staging table, from a
+    small sample (3,000 rows rather than the default 30,000: the row count and the
+    number of distinct lines are all the plans need)."""
+    cursor.execute("SET LOCAL default_statistics_target = 10")
+    cursor.execute(f"ANALYZE {STAGING}")
+
+
+def _refuse(reader: TableReader, problems: list[CellError]) -> None:
+    """Adds the whole-file problems to the row errors, in row order, and refuses."""
+    for error in sorted(problems, key=lambda p: p.row):
+        reader.errors.add(error.row, error.column, error.message)
+    reader.raise_if_errors()
+
+
+def _duplicate_problems(reader: TableReader) -> list[CellError]:
+    """A line twice in one month: one error at each repeat, with the row of the first."""
     line_label = reader.header_label("line_number")
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT line, month, MIN(row_no), MAX(row_no) FROM {STAGING}"
             " GROUP BY line, month HAVING COUNT(*) > 1 ORDER BY MIN(row_no) LIMIT 200"
         )
-        for line, month, first, again in cursor.fetchall():
-            month_text = str(month)[:7]
-            problems.append(
-                CellError(
-                    again,
-                    line_label,
-                    _("%(line)s appears again for %(month)s (first on row %(first)s)")
-                    % {"line": line, "month": month_text, "first": first},
-                )
+        return [
+            CellError(
+                again,
+                line_label,
+                _("%(line)s appears again for %(month)s (first on row %(first)s)")
+                % {"line": line, "month": str(month)[:7], "first": first},
             )
+            for line, month, first, again in cursor.fetchall()
+        ]
+
+
+def _whole_file_problems(reader: TableReader) -> list[CellError]:
+    """Problems only the whole file shows, but for a line twice in one month (which
+    the unique index of the new rows finds, _duplicate_problems then says where):
+    unknown school codes, months that may no longer be replaced."""
+    problems: list[CellError] = []
+    with connection.cursor() as cursor:
         if reader.has_column("school_code"):
             school_table = School._meta.db_table
             cursor.execute(
@@ -500,16 +547,6 @@ def _apply_staging() -> ImportResult:
             cursor.execute(f"LOCK TABLE {line_table} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"SELECT month, COUNT(*) FROM {STAGING} GROUP BY month ORDER BY month")
         month_counts = cursor.fetchall()
-        cursor.execute(f"SELECT COUNT(*) FROM {line_table}")
-        lines_before = cursor.fetchone()[0]
-        # A file that moves a line to another school changes that school's totals in
-        # every month, not only the file's (usage counts for the line's school now).
-        cursor.execute(
-            f"SELECT 1 FROM {STAGING} s JOIN {school_table} sc ON sc.code = s.school_code"
-            f" JOIN {line_table} l ON l.number = s.line"
-            " WHERE l.school_id IS NULL OR l.school_id <> sc.id LIMIT 1"
-        )
-        moves_lines = cursor.fetchone() is not None
         # A line's school comes from the file when it says; otherwise it stays as it was.
         # New lines inserted, then only the lines whose school changes updated: an
         # upsert (ON CONFLICT DO UPDATE … WHERE) locks every existing line it meets,
@@ -521,6 +558,7 @@ def _apply_staging() -> ImportResult:
             f" WHERE NOT EXISTS (SELECT 1 FROM {line_table} l WHERE l.number = s.line)"
             " GROUP BY s.line"
         )
+        lines_created = cursor.rowcount
         cursor.execute(
             f"UPDATE {line_table} SET school_id = f.school_id FROM ("
             f" SELECT s.line, MAX(sc.id) AS school_id FROM {STAGING} s"
@@ -528,8 +566,11 @@ def _apply_staging() -> ImportResult:
             f" WHERE {line_table}.number = f.line AND ({line_table}.school_id IS NULL"
             f" OR {line_table}.school_id <> f.school_id)"
         )
-        cursor.execute(f"SELECT COUNT(*) FROM {line_table}")
-        lines_after = cursor.fetchone()[0]
+        # A file that moves a line to another school changes that school's totals in
+        # every month, not only the file's (usage counts for the line's school now).
+        # The lines it moves are the ones just updated (a new line already has the
+        # school the file gives it).
+        moves_lines = cursor.rowcount > 0
         rows_sql = (
             f"SELECT l.id, s.month, s.usage_mb FROM {STAGING} s"
             f" JOIN {line_table} l ON l.number = s.line"
@@ -545,14 +586,17 @@ def _apply_staging() -> ImportResult:
     if moves_lines:
         monthly_totals_refresh()
     else:
-        monthly_totals_refresh(months_sql=f"SELECT DISTINCT month FROM {STAGING}")
+        # The months as values, not as a subquery on the staging table: PostgreSQL
+        # then reads only their partitions (a subquery's months are known too late
+        # for that, and the totals read every month of the usage table).
+        monthly_totals_refresh(months=[month for month, _count in month_counts])
     months_in = [Month.parse(str(month)[:7]) for month, _count in month_counts]
     states = months.usage_months_record(days=[m.first_day() for m in months_in])
     return ImportResult(
         created=sum(count for _month, count in month_counts),
         details={
             "months": months_in,
-            "lines_created": lines_after - lines_before,
+            "lines_created": lines_created,
             "coverage": [
                 {
                     "month": str(Month.of(state.month)),
