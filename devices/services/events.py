@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -66,15 +67,28 @@ def ledger_apply(*, events: Sequence[ledger.Event]) -> LedgerResult:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_apply must run inside transaction.atomic()")
     devices = _lock_devices([e.serial for e in events] + [e.spare_serial for e in events])
+    outcome = ledger_apply_locked(devices=devices, events=events, today=timezone.localdate())
+    if not outcome.ok:
+        raise ledger.LedgerError(outcome.violations)
+    return LedgerResult(devices, list(outcome.applied))
+
+
+def ledger_apply_locked(
+    *, devices: dict[str, Device], events: Sequence[ledger.Event], today: dt.date
+) -> ledger.Outcome:
+    """Applies events (in date order) to devices the caller has locked, and saves the
+    states the events that kept the rules changed, whether or not others broke one:
+    the caller refuses the batch (and rolls back) when the outcome is not ok. The
+    latest recorded event dates come from the database, so a caller applying a long
+    date-ordered run of events a chunk at a time, writing each chunk's event rows,
+    gets the same outcome as applying them all at once."""
     before = {serial: device.as_state() for serial, device in devices.items()}
     outcome = ledger.apply_events(
         before,
         events,
         latest_dates=_latest_event_dates(devices),
-        today=timezone.localdate(),  # settings.TIME_ZONE: Asia/Tokyo
+        today=today,  # settings.TIME_ZONE: Asia/Tokyo
     )
-    if not outcome.ok:
-        raise ledger.LedgerError(outcome.violations)
     changed = outcome.changed(before)
     for serial, state in changed.items():
         device = devices[serial]
@@ -84,7 +98,7 @@ def ledger_apply(*, events: Sequence[ledger.Event]) -> LedgerResult:
     Device.objects.bulk_update(
         [devices[s] for s in changed], ["status", "school", "spare_cycle"], batch_size=1000
     )
-    return LedgerResult(devices, list(outcome.applied))
+    return outcome
 
 
 def _latest_event_dates(devices: dict[str, Device]) -> dict[str, dt.date]:
@@ -128,11 +142,25 @@ def _event_row(applied: ledger.Applied, devices: dict[str, Device], by) -> Devic
 def device_events_record(*, events: Sequence[ledger.Event], by=None) -> list[DeviceEvent]:
     """Applies events and writes them in bulk, all or nothing. Raises LedgerError. The
     caller records the change (one entry for a page's event, one for an import)."""
+    with spare_issued_once(), transaction.atomic():
+        result = ledger_apply(events=events)
+        return device_event_rows_write(applied=result.applied, devices=result.devices, by=by)
+
+
+def device_event_rows_write(
+    *, applied: Sequence[ledger.Applied], devices: dict[str, Device], by=None
+) -> list[DeviceEvent]:
+    """The rows of events applied by ledger_apply(_locked), in bulk."""
+    rows = [_event_row(a, devices, by) for a in applied]
+    return DeviceEvent.objects.bulk_create(rows, batch_size=1000)
+
+
+@contextmanager
+def spare_issued_once():
+    """A second issue of one spare in one cycle, refused by the database, as a rule's
+    message (DeviceRuleError)."""
     try:
-        with transaction.atomic():
-            result = ledger_apply(events=events)
-            rows = [_event_row(a, result.devices, by) for a in result.applied]
-            return DeviceEvent.objects.bulk_create(rows, batch_size=1000)
+        yield
     except IntegrityError as exc:
         # The unique issue constraint is the last line of defence; the row lock
         # normally refuses a second issue before it gets here.
