@@ -126,3 +126,21 @@ def test_the_device_events_import_holds_the_same_memory_for_ten_times_the_rows(
     assert DeviceEvent.objects.count() == 3 * len(serials) + 11 * rows
     assert Device.objects.filter(status=Device.Status.DEPLOYED).count() == len(serials)
     assert large < FACTOR * small, (small, large)
+
+
+@pytest.mark.django_db
+def test_the_devices_import_holds_the_same_memory_for_ten_times_the_rows(monkeypatch, school_a):
+    monkeypatch.setattr(device_imports, "CHUNK_ROWS", CHUNK)
+    make_device_model()
+
+    def run(count: int, prefix: str):
+        lines = ["シリアル番号,機種,学校コード,状態"]
+        lines += [f"{prefix}{n:07d},iPad,A001,配備" for n in range(count)]
+        data = ("\n".join(lines) + "\n").encode()
+        return lambda: device_imports.device_import(file=io.BytesIO(data))
+
+    run(CHUNK, "W")()
+    small = peak_bytes(run(ROWS, "S"))
+    large = peak_bytes(run(10 * ROWS, "L"))
+    assert Device.objects.count() == CHUNK + 11 * ROWS
+    assert large < FACTOR * small, (small, large)
