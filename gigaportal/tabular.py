@@ -445,6 +445,9 @@ class TableReader:
             if self.identical is not None:
                 self.identical.check(row)
             yield row
+        if self.identical is not None:
+            # The file is read: its scratch file goes now, not when the reader is collected.
+            self.identical.close()
 
     def row(self, number: int, cells: Mapping[str, str]) -> Row:
         """Row `number` from its cells as read (by column key): normalised, and checked

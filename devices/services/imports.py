@@ -477,8 +477,12 @@ def _apply_events(reader: TableReader, spill: SortedSpill, by) -> int:
             )
             for date, ref, serial, kind, spare, school, cause, note in chunk
         ]
-        named = {e.serial for e in events} | {e.spare_serial for e in events if e.spare_serial}
-        devices = {d.serial: d for d in Device.objects.filter(serial__in=named)}
+        named = sorted({e.serial for e in events} | {e.spare_serial for e in events} - {None})
+        devices = {
+            device.serial: device
+            for part in _chunks(named)
+            for device in Device.objects.filter(serial__in=part)
+        }
         outcome = ledger_apply_locked(devices=devices, events=events, today=today)
         broken.extend(outcome.violations)
         # Written even after a broken rule, so the later chunks see the states and
