@@ -19,7 +19,6 @@ from devices.services.events import (
     LOOKUP_CHUNK,
     DeviceRuleError,
     _chunks,
-    _lock_devices,
     device_event_rows_write,
     ledger_apply_locked,
     spare_issued_once,
@@ -497,15 +496,21 @@ def _apply_events(reader: TableReader, spill: SortedSpill, by) -> int:
 
 
 def _lock_all(serials) -> None:
-    """Locks the devices with these serials (sorted), LOOKUP_CHUNK at a time, as
-    _lock_devices does, without keeping them."""
+    """Locks the devices with these serials (sorted), LOOKUP_CHUNK at a time and each
+    part in primary-key order, as _lock_devices does, without loading them."""
     chunk: list[str] = []
     for serial in serials:
         chunk.append(serial)
         if len(chunk) >= LOOKUP_CHUNK:
-            _lock_devices(chunk)
+            _lock_serials(chunk)
             chunk = []
-    _lock_devices(chunk)
+    _lock_serials(chunk)
+
+
+def _lock_serials(serials: list[str]) -> None:
+    if serials:
+        locked = Device.objects.select_for_update().filter(serial__in=serials).order_by("pk")
+        list(locked.values_list("pk", flat=True))
 
 
 class _FirstViolations:
