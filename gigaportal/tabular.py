@@ -359,6 +359,8 @@ class TableReader:
         if identical_rows is True:
             identical_rows = tuple(self.columns)
         self.identical = IdenticalRows(identical_rows) if identical_rows else None
+        # Other checks' scratch stores (duplicate_checker), closed with the identical rows'.
+        self.scratch: list[FirstSeen] = []
         if hasattr(binary, "seekable") and not binary.seekable():
             binary = io.BytesIO(binary.read())
         self.encoding = detect_encoding(binary)
@@ -420,8 +422,7 @@ class TableReader:
         file without closing it (and cannot be read any more)."""
         binary = self._text.detach()
         binary.seek(0)
-        if self.identical is not None:
-            self.identical.close()
+        self.close_scratch()
         return TableReader(
             binary,
             list(self.columns.values()),
@@ -445,9 +446,15 @@ class TableReader:
             if self.identical is not None:
                 self.identical.check(row)
             yield row
+        self.close_scratch()
+
+    def close_scratch(self) -> None:
+        """Deletes what the checks kept on disk (the identical-rows hashes, the values a
+        duplicate_checker saw): once the file is read, not when the reader is collected."""
         if self.identical is not None:
-            # The file is read: its scratch file goes now, not when the reader is collected.
             self.identical.close()
+        for store in self.scratch:
+            store.close()
 
     def row(self, number: int, cells: Mapping[str, str]) -> Row:
         """Row `number` from its cells as read (by column key): normalised, and checked
@@ -635,6 +642,7 @@ def duplicate_checker(reader: TableReader, key: str) -> Callable[[Row, Any], Non
     """Reports a value seen on an earlier row: 'duplicate of row N'. The values seen
     are kept on disk (a scratch database), so memory does not grow with the file."""
     seen = FirstSeen()
+    reader.scratch.append(seen)
 
     def check(row: Row, value: Any) -> None:
         if value is None:
