@@ -74,14 +74,18 @@ def ledger_apply(*, events: Sequence[ledger.Event]) -> LedgerResult:
 
 
 def ledger_apply_locked(
-    *, devices: dict[str, Device], events: Sequence[ledger.Event], today: dt.date
+    *,
+    devices: dict[str, Device],
+    events: Sequence[ledger.Event],
+    today: dt.date,
+    even_if_broken: bool = False,
 ) -> ledger.Outcome:
-    """Applies events (in date order) to devices the caller has locked, and saves the
-    states the events that kept the rules changed, whether or not others broke one:
-    the caller refuses the batch (and rolls back) when the outcome is not ok. The
-    latest recorded event dates come from the database, so a caller applying a long
-    date-ordered run of events a chunk at a time, writing each chunk's event rows,
-    gets the same outcome as applying them all at once."""
+    """Applies events (in date order) to devices the caller has locked and saves the
+    states they changed; nothing is saved when an event broke a rule, unless
+    `even_if_broken` (the events that kept the rules are saved, and the caller refuses
+    the batch and rolls back). The latest recorded event dates come from the database,
+    so a caller applying a long date-ordered run of events a chunk at a time, writing
+    each chunk's event rows, gets the same outcome as applying them all at once."""
     before = {serial: device.as_state() for serial, device in devices.items()}
     outcome = ledger.apply_events(
         before,
@@ -89,6 +93,8 @@ def ledger_apply_locked(
         latest_dates=_latest_event_dates(devices),
         today=today,  # settings.TIME_ZONE: Asia/Tokyo
     )
+    if not outcome.ok and not even_if_broken:
+        return outcome
     changed = outcome.changed(before)
     for serial, state in changed.items():
         device = devices[serial]

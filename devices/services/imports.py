@@ -482,7 +482,9 @@ def _apply_events(reader: TableReader, spill: SortedSpill, by) -> int:
             for part in _chunks(named)
             for device in Device.objects.filter(serial__in=part)
         }
-        outcome = ledger_apply_locked(devices=devices, events=events, today=today)
+        outcome = ledger_apply_locked(
+            devices=devices, events=events, today=today, even_if_broken=True
+        )
         broken.extend(outcome.violations)
         # Written even after a broken rule, so the later chunks see the states and
         # event dates they would have seen in one batch; the rollback undoes them.
