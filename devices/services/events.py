@@ -78,19 +78,20 @@ def ledger_apply_locked(
     devices: dict[str, Device],
     events: Sequence[ledger.Event],
     today: dt.date,
+    latest_dates: dict[str, dt.date] | None = None,
     even_if_broken: bool = False,
 ) -> ledger.Outcome:
     """Applies events (in date order) to devices the caller has locked and saves the
     states they changed; nothing is saved when an event broke a rule, unless
     `even_if_broken` (the events that kept the rules are saved, and the caller refuses
-    the batch and rolls back). The latest recorded event dates come from the database,
-    so a caller applying a long date-ordered run of events a chunk at a time, writing
-    each chunk's event rows, gets the same outcome as applying them all at once."""
+    the batch and rolls back). The latest recorded event dates come from the database
+    unless the caller knows them (`latest_dates`: a caller applying a long date-ordered
+    run of events a chunk at a time carries them from chunk to chunk)."""
     before = {serial: device.as_state() for serial, device in devices.items()}
     outcome = ledger.apply_events(
         before,
         events,
-        latest_dates=_latest_event_dates(devices),
+        latest_dates=latest_event_dates(devices) if latest_dates is None else latest_dates,
         today=today,  # settings.TIME_ZONE: Asia/Tokyo
     )
     if not outcome.ok and not even_if_broken:
@@ -107,7 +108,7 @@ def ledger_apply_locked(
     return outcome
 
 
-def _latest_event_dates(devices: dict[str, Device]) -> dict[str, dt.date]:
+def latest_event_dates(devices: dict[str, Device]) -> dict[str, dt.date]:
     """Per serial, the date of the latest confirmed event the device took part in (as
     the subject or as the spare issued): two grouped queries per chunk."""
     serial_of = {device.pk: serial for serial, device in devices.items()}

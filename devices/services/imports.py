@@ -20,6 +20,7 @@ from devices.services.events import (
     DeviceRuleError,
     _chunks,
     device_event_rows_write,
+    latest_event_dates,
     ledger_apply_locked,
     spare_issued_once,
 )
@@ -461,6 +462,10 @@ def _apply_events(reader: TableReader, spill: SortedSpill, by) -> int:
     _lock_all(spill.distinct("serial", "spare"))
     today = timezone.localdate()
     broken = _FirstViolations(reader.errors.limit)
+    # Per device named so far, its latest event date (None: none yet), carried from
+    # chunk to chunk as the ledger carries it within one batch: read from the database
+    # once per device, not again each chunk over the events the import has written.
+    latest: dict[str, dt.date | None] = {}
     created = 0
     for chunk in spill.sorted_chunks(EVENT_CHUNK_ROWS):
         events = [
@@ -482,9 +487,20 @@ def _apply_events(reader: TableReader, spill: SortedSpill, by) -> int:
             for part in _chunks(named)
             for device in Device.objects.filter(serial__in=part)
         }
+        unseen = {serial: d for serial, d in devices.items() if serial not in latest}
+        found = latest_event_dates(unseen)
+        latest.update((serial, found.get(serial)) for serial in unseen)
         outcome = ledger_apply_locked(
-            devices=devices, events=events, today=today, even_if_broken=True
+            devices=devices,
+            events=events,
+            today=today,
+            latest_dates={s: latest[s] for s in devices if latest[s] is not None},
+            even_if_broken=True,
         )
+        for applied in outcome.applied:
+            for serial in (applied.event.serial, applied.event.spare_serial):
+                if serial:
+                    latest[serial] = applied.event.date
         broken.extend(outcome.violations)
         # Written even after a broken rule, so the later chunks see the states and
         # event dates they would have seen in one batch; the rollback undoes them.
