@@ -19,6 +19,7 @@ from devices import ledger
 from devices.models import Device, DeviceEvent
 from devices.serials import normalize_serial
 from gigaportal import changelog
+from gigaportal.bulk import update_rows
 from gigaportal.models import School
 
 LOOKUP_CHUNK = 5000
@@ -102,8 +103,15 @@ def ledger_apply_locked(
         device.status = state.status.value
         device.school_id = state.school
         device.spare_cycle = state.spare_cycle
-    Device.objects.bulk_update(
-        [devices[s] for s in changed], ["status", "school", "spare_cycle"], batch_size=1000
+    # One statement, not bulk_update's CASE per field, whose compilation grows with the
+    # rows: an import writes a chunk's thousands of states at a time.
+    update_rows(
+        Device,
+        ["status", "school", "spare_cycle"],
+        [
+            (devices[s].pk, state.status.value, state.school, state.spare_cycle)
+            for s, state in changed.items()
+        ],
     )
     return outcome
 
