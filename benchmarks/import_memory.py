@@ -1,8 +1,9 @@
-"""Peak memory (and time) of the worker-side import, by file size: the support log,
-the schools list and a survey export (its import, and its preview: `--kinds
-surveys,survey_preview`) at 5 MB and 50 MB (`--sizes 0.25,5,50,200` for others), each
-beside a baseline measured in the same run: the peak of a process that only reads the
-same file through the csv module (what any import must at least do).
+"""Peak memory (and time) of the worker-side import, by file size: the support log, the
+schools list, devices, device events and a survey export (its import, and its preview:
+`--kinds surveys,survey_preview`) at 5 MB and 50 MB (`--sizes 5,50,200` for others,
+`--kinds support_log,schools` for fewer), each beside a baseline measured in the same
+run: the peak of a process that only reads the same file through the csv module (what
+any import must at least do).
 
 Every figure comes from a fresh child process (its peak RSS, resource.getrusage), so
 one run does not inherit another's memory. The imports run as a worker runs them (an
@@ -28,7 +29,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigaportal.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only")
 
-KINDS = ("support_log", "schools", "surveys")
+KINDS = ("support_log", "schools", "devices", "device_events", "surveys")
 # A survey file goes to the survey import (or its preview) as the confirm step sends it.
 SURVEY_KINDS = {"surveys": "survey_responses", "survey_preview": "survey_preview"}
 AGREE = ("とてもそう思う", "そう思う", "あまりそう思わない", "そう思わない")
@@ -37,6 +38,11 @@ SUBJECTS = ("国語", "算数・数学", "理科", "社会", "外国語", "図�
 THEMES = ("インターネット検索", "画像や動画", "個別最適化", "協働的な学習", "デジタル配信", "回収")
 STAFF = ("bench-staff-1", "bench-staff-2", "bench-staff-3")
 BENCH_SCHOOLS = 70
+# The device events file takes these devices round failure → repair → issue, one step
+# a day from EVENTS_START: 200 MB is about 1,200 days.
+BENCH_DEVICES = 5_000
+EVENTS_START = "2010-01-01"
+EVENT_STEPS = ("故障", "修理完了", "払出")
 
 
 def peak_mb() -> float:
@@ -67,7 +73,7 @@ def write_file(kind: str, path: Path, megabytes: float, run: int) -> int:
         elif kind in SURVEY_KINDS:
             write_survey(out, target, rng)
             return survey_rows
-        else:
+        elif kind == "schools":
             out.write("学校コード,学校名,校種,メール,校長名\n")
             while out.tell() < target:
                 out.write(
@@ -75,6 +81,22 @@ def write_file(kind: str, path: Path, megabytes: float, run: int) -> int:
                     f"s{rows}@school.example.jp,校長 {rows}\n"
                 )
                 rows += 1
+        elif kind == "devices":
+            out.write("シリアル番号,機種,学校コード,状態\n")
+            while out.tell() < target:
+                out.write(f"R{run}D{rows:08d},iPad (第9世代),BM{rows % BENCH_SCHOOLS:03d},配備\n")
+                rows += 1
+        else:
+            # Newest day first, so the import has to sort the whole file by date.
+            out.write("日付,シリアル番号,区分,代替機シリアル,学校コード,原因,備考\n")
+            steps = 0
+            size = out.tell()
+            while size < target:
+                size += sum(len(line.encode()) for line in _event_step(steps))
+                steps += 1
+            for step in reversed(range(steps)):
+                out.writelines(_event_step(step))
+            rows = steps * BENCH_DEVICES
     return rows
 
 
@@ -117,6 +139,19 @@ def write_survey(out, target: int, rng: random.Random) -> None:
         )
         writer.writerow(row)
         survey_rows += 1
+
+
+def _event_step(step: int) -> list[str]:
+    """One day of events: every bench device takes its next step of the cycle."""
+    import datetime as dt
+
+    day = (dt.date.fromisoformat(EVENTS_START) + dt.timedelta(days=step)).isoformat()
+    word = EVENT_STEPS[step % 3]
+    lines = []
+    for n in range(BENCH_DEVICES):
+        school = f"BM{n % BENCH_SCHOOLS:03d}" if word == "払出" else ""
+        lines.append(f"{day},BD{n:06d},{word},,{school},,\n")
+    return lines
 
 
 # --- The children -----------------------------------------------------------------------
@@ -187,6 +222,16 @@ def main(sizes: list[float], kinds: list[str]) -> None:
     )
     for username in STAFF:
         User.objects.create(username=username, role="support", full_name=username)
+    from devices.models import Device, DeviceModel
+
+    model = DeviceModel.objects.create(name="iPad (第9世代)", kind="ipad")
+    schools = list(School.objects.order_by("code"))
+    Device.objects.bulk_create(
+        Device(
+            serial=f"BD{n:06d}", model=model, school=schools[n % BENCH_SCHOOLS], status="deployed"
+        )
+        for n in range(BENCH_DEVICES)
+    )
 
     database = settings.DATABASES["default"]
     env = dict(os.environ)
@@ -204,7 +249,7 @@ def main(sizes: list[float], kinds: list[str]) -> None:
 
     print(f"database: {connection.vendor}; peak RSS of a fresh process per figure")
     print(
-        f"{'import':<12} {'file':>8} {'rows':>10}  {'import peak':>12} {'time':>8}  "
+        f"{'import':<13} {'file':>8} {'rows':>10}  {'import peak':>12} {'time':>8}  "
         f"{'csv-only peak':>14} {'time':>7}  {'extra':>8}"
     )
     run = 0
@@ -219,12 +264,14 @@ def main(sizes: list[float], kinds: list[str]) -> None:
                 done = run_child("import", kind, str(path), env=env)
                 assert done["rows"] == rows == base["rows"], (done, rows, base)
                 print(
-                    f"{kind:<12} {size:>6.1f}MB {rows:>10,}  {done['peak_mb']:>10.0f}MB "
+                    f"{kind:<13} {size:>6.1f}MB {rows:>10,}  {done['peak_mb']:>10.0f}MB "
                     f"{done['seconds']:>7.1f}s  {base['peak_mb']:>12.0f}MB "
                     f"{base['seconds']:>6.1f}s  {done['peak_mb'] - base['peak_mb']:>+6.0f}MB",
                     flush=True,
                 )
                 path.unlink()
+                if (kind, megabytes) == (kinds[-1], sizes[-1]):
+                    break  # the scratch database is dropped next, faster than emptied
                 with connection.cursor() as cursor:
                     # Each run starts from the same database.
                     if kind in SURVEY_KINDS:
@@ -238,8 +285,20 @@ def main(sizes: list[float], kinds: list[str]) -> None:
                             "DELETE FROM support_supportrecord_topics; "
                             "DELETE FROM support_supportrecord"
                         )
-                    else:
+                    elif kind == "schools":
                         cursor.execute("DELETE FROM gigaportal_school WHERE code LIKE 'R%%S%%'")
+                    elif kind == "devices":
+                        cursor.execute("DELETE FROM devices_device WHERE serial LIKE 'R%%D%%'")
+                    else:
+                        cursor.execute("DELETE FROM devices_deviceevent")
+                        for n, school in enumerate(schools):
+                            # Every bench device deployed at its school again.
+                            cursor.execute(
+                                "UPDATE devices_device SET status = 'deployed', spare_cycle = 0, "
+                                "school_id = %s WHERE serial LIKE 'BD%%' "
+                                "AND CAST(SUBSTR(serial, 3) AS INTEGER) %% %s = %s",
+                                [school.pk, BENCH_SCHOOLS, n],
+                            )
 
 
 def on_scratch_database(sizes: list[float], kinds: list[str]) -> None:

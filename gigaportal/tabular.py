@@ -10,7 +10,8 @@
   spreadsheet shows (the header is row 1), and lets the importer refuse the whole file.
 - Refuses identical rows in one file when the importer declares which columns make two
   rows the same (`identical_rows=`): an additive import (a log, ledger events) would
-  otherwise count a copied row twice. Only a short hash of each row is kept.
+  otherwise count a copied row twice. Only a short hash of each row is kept, on disk
+  (gigaportal.scratch), so memory does not grow with the file either.
 
 Importers read like this::
 
@@ -40,6 +41,7 @@ from django.utils.translation import gettext as _
 
 from gigaportal.calendar import Month, YearOutOfRange
 from gigaportal.dates import date_window
+from gigaportal.scratch import FirstSeen
 
 T = TypeVar("T")
 MAX_REPORTED_ERRORS = 200
@@ -307,19 +309,21 @@ class Row:
 class IdenticalRows:
     """Finds a row identical to an earlier one of the same file (the declared columns'
     normalised cells all equal) and reports it: 'row N is the same as row M'. Keeps an
-    8-byte hash per distinct row, not the rows, so memory stays small for any file."""
+    8-byte hash per distinct row, not the rows, and keeps them on disk (a scratch
+    database), so memory stays the same for any file."""
 
     def __init__(self, keys: Sequence[str]) -> None:
         self.keys = tuple(keys)
-        self._first: dict[int, int] = {}
+        self._first = FirstSeen()
 
     def check(self, row: Row) -> None:
         text = "\x1f".join(row.cells.get(key, "") for key in self.keys)
         digest = int.from_bytes(
-            hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+            hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+            signed=True,  # SQLite's integers are signed 64-bit
         )
-        first = self._first.setdefault(digest, row.number)
-        if first != row.number:
+        first = self._first.first(digest, row.number)
+        if first is not None:
             row.reader.errors.add(
                 0,
                 "",
@@ -329,6 +333,9 @@ class IdenticalRows:
                 )
                 % {"row": row.number, "first": first},
             )
+
+    def close(self) -> None:
+        self._first.close()
 
 
 class TableReader:
@@ -352,6 +359,8 @@ class TableReader:
         if identical_rows is True:
             identical_rows = tuple(self.columns)
         self.identical = IdenticalRows(identical_rows) if identical_rows else None
+        # Other checks' scratch stores (duplicate_checker), closed with the identical rows'.
+        self.scratch: list[FirstSeen] = []
         if hasattr(binary, "seekable") and not binary.seekable():
             binary = io.BytesIO(binary.read())
         self.encoding = detect_encoding(binary)
@@ -413,6 +422,7 @@ class TableReader:
         file without closing it (and cannot be read any more)."""
         binary = self._text.detach()
         binary.seek(0)
+        self.close_scratch()
         return TableReader(
             binary,
             list(self.columns.values()),
@@ -436,6 +446,15 @@ class TableReader:
             if self.identical is not None:
                 self.identical.check(row)
             yield row
+        self.close_scratch()
+
+    def close_scratch(self) -> None:
+        """Deletes what the checks kept on disk (the identical-rows hashes, the values a
+        duplicate_checker saw): once the file is read, not when the reader is collected."""
+        if self.identical is not None:
+            self.identical.close()
+        for store in self.scratch:
+            store.close()
 
     def row(self, number: int, cells: Mapping[str, str]) -> Row:
         """Row `number` from its cells as read (by column key): normalised, and checked
@@ -620,14 +639,16 @@ def parse_email(text: str) -> str:
 
 
 def duplicate_checker(reader: TableReader, key: str) -> Callable[[Row, Any], None]:
-    """Reports a value seen on an earlier row: 'duplicate of row N'."""
-    seen: dict[Any, int] = {}
+    """Reports a value seen on an earlier row: 'duplicate of row N'. The values seen
+    are kept on disk (a scratch database), so memory does not grow with the file."""
+    seen = FirstSeen()
+    reader.scratch.append(seen)
 
     def check(row: Row, value: Any) -> None:
         if value is None:
             return
-        first = seen.setdefault(value, row.number)
-        if first != row.number:
+        first = seen.first(value if isinstance(value, int | str) else repr(value), row.number)
+        if first is not None:
             row.error(
                 key,
                 _("%(value)s appears again (first on row %(first)s)")

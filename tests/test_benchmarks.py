@@ -23,6 +23,10 @@ SMALL = {
     "support_report.py": (["--records", "200", "--import-rows", "50"], "baseline per-row save"),
     "surveys_import.py": (["--responses", "200"], "baseline pandas"),
     "startup.py": (["--runs", "1"], "import_traffic"),
+    "import_memory.py": (
+        ["--sizes", "0.05", "--kinds", "support_log,schools,devices,device_events,surveys"],
+        "csv-only peak",
+    ),
 }
 
 

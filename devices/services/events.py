@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -18,6 +19,7 @@ from devices import ledger
 from devices.models import Device, DeviceEvent
 from devices.serials import normalize_serial
 from gigaportal import changelog
+from gigaportal.bulk import update_rows
 from gigaportal.models import School
 
 LOOKUP_CHUNK = 5000
@@ -66,28 +68,55 @@ def ledger_apply(*, events: Sequence[ledger.Event]) -> LedgerResult:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_apply must run inside transaction.atomic()")
     devices = _lock_devices([e.serial for e in events] + [e.spare_serial for e in events])
+    outcome = ledger_apply_locked(devices=devices, events=events, today=timezone.localdate())
+    if not outcome.ok:
+        raise ledger.LedgerError(outcome.violations)
+    return LedgerResult(devices, list(outcome.applied))
+
+
+def ledger_apply_locked(
+    *,
+    devices: dict[str, Device],
+    events: Sequence[ledger.Event],
+    today: dt.date,
+    latest_dates: dict[str, dt.date] | None = None,
+    even_if_broken: bool = False,
+) -> ledger.Outcome:
+    """Applies events (in date order) to devices the caller has locked and saves the
+    states they changed; nothing is saved when an event broke a rule, unless
+    `even_if_broken` (the events that kept the rules are saved, and the caller refuses
+    the batch and rolls back). The latest recorded event dates come from the database
+    unless the caller knows them (`latest_dates`: a caller applying a long date-ordered
+    run of events a chunk at a time carries them from chunk to chunk)."""
     before = {serial: device.as_state() for serial, device in devices.items()}
     outcome = ledger.apply_events(
         before,
         events,
-        latest_dates=_latest_event_dates(devices),
-        today=timezone.localdate(),  # settings.TIME_ZONE: Asia/Tokyo
+        latest_dates=latest_event_dates(devices) if latest_dates is None else latest_dates,
+        today=today,  # settings.TIME_ZONE: Asia/Tokyo
     )
-    if not outcome.ok:
-        raise ledger.LedgerError(outcome.violations)
+    if not outcome.ok and not even_if_broken:
+        return outcome
     changed = outcome.changed(before)
     for serial, state in changed.items():
         device = devices[serial]
         device.status = state.status.value
         device.school_id = state.school
         device.spare_cycle = state.spare_cycle
-    Device.objects.bulk_update(
-        [devices[s] for s in changed], ["status", "school", "spare_cycle"], batch_size=1000
+    # One statement, not bulk_update's CASE per field, whose compilation grows with the
+    # rows: an import writes a chunk's thousands of states at a time.
+    update_rows(
+        Device,
+        ["status", "school", "spare_cycle"],
+        [
+            (devices[s].pk, state.status.value, state.school, state.spare_cycle)
+            for s, state in changed.items()
+        ],
     )
-    return LedgerResult(devices, list(outcome.applied))
+    return outcome
 
 
-def _latest_event_dates(devices: dict[str, Device]) -> dict[str, dt.date]:
+def latest_event_dates(devices: dict[str, Device]) -> dict[str, dt.date]:
     """Per serial, the date of the latest confirmed event the device took part in (as
     the subject or as the spare issued): two grouped queries per chunk."""
     serial_of = {device.pk: serial for serial, device in devices.items()}
@@ -128,11 +157,25 @@ def _event_row(applied: ledger.Applied, devices: dict[str, Device], by) -> Devic
 def device_events_record(*, events: Sequence[ledger.Event], by=None) -> list[DeviceEvent]:
     """Applies events and writes them in bulk, all or nothing. Raises LedgerError. The
     caller records the change (one entry for a page's event, one for an import)."""
+    with spare_issued_once(), transaction.atomic():
+        result = ledger_apply(events=events)
+        return device_event_rows_write(applied=result.applied, devices=result.devices, by=by)
+
+
+def device_event_rows_write(
+    *, applied: Sequence[ledger.Applied], devices: dict[str, Device], by=None
+) -> list[DeviceEvent]:
+    """The rows of events applied by ledger_apply(_locked), in bulk."""
+    rows = [_event_row(a, devices, by) for a in applied]
+    return DeviceEvent.objects.bulk_create(rows, batch_size=1000)
+
+
+@contextmanager
+def spare_issued_once():
+    """A second issue of one spare in one cycle, refused by the database, as a rule's
+    message (DeviceRuleError)."""
     try:
-        with transaction.atomic():
-            result = ledger_apply(events=events)
-            rows = [_event_row(a, result.devices, by) for a in result.applied]
-            return DeviceEvent.objects.bulk_create(rows, batch_size=1000)
+        yield
     except IntegrityError as exc:
         # The unique issue constraint is the last line of defence; the row lock
         # normally refuses a second issue before it gets here.

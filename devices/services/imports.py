@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import heapq
 from typing import IO
 
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from devices import ledger
 from devices.models import Device, DeviceEvent, DeviceModel
 from devices.serials import normalize_serial
-from devices.services.events import DeviceRuleError, _chunks, device_events_record
+from devices.services.events import (
+    LOOKUP_CHUNK,
+    DeviceRuleError,
+    _chunks,
+    device_event_rows_write,
+    latest_event_dates,
+    ledger_apply_locked,
+    spare_issued_once,
+)
 from gigaportal import imports
 from gigaportal.imports import ImportResult, unknown_school
 from gigaportal.models import School
+from gigaportal.scratch import SortedSpill
 from gigaportal.tabular import (
     Column,
     TableReader,
@@ -363,20 +375,44 @@ _VIOLATION_COLUMNS = {
 }
 
 
+EVENT_CHUNK_ROWS = 5_000
+# The columns a parsed event is kept in on disk until the file is read (SortedSpill).
+_SPILL_COLUMNS = ("date", "ref", "serial", "kind", "spare", "school", "cause", "note")
+
+
 def device_event_import(*, file: IO[bytes], by=None, options=None, progress=None) -> ImportResult:
     """Applies a file of events in date order, all or nothing.
 
-    1. Read and check every cell (dates, event words, school codes).
-    2. Apply the events with the ledger rules against the devices' current states;
-       every broken rule becomes a row-numbered error and nothing is written.
-    3. Write the events in bulk with the new states.
+    1. Read and check every cell (dates, event words, school codes); each good row's
+       event goes to a scratch table on disk (gigaportal.scratch), not a list, so
+       memory does not grow with the file.
+    2. Lock every device the events name, then apply the events in date order (the
+       scratch table sorts them; rows of one day keep the file's order) EVENT_CHUNK_ROWS
+       at a time with the ledger rules against the devices' states, writing each
+       chunk's new states and event rows before the next chunk reads them.
+    3. Every broken rule becomes a row-numbered error (in row order) and the whole
+       file is refused: the transaction rolls back what the chunks wrote.
     """
     # The same event twice in one file (a copied row) is refused, not recorded twice.
     reader = TableReader(file, EVENT_COLUMNS, identical_rows=True)
+    spill = SortedSpill(_SPILL_COLUMNS, order=("date",))
+    try:
+        _read_events(reader, spill, file, progress)
+        reader.raise_if_errors()
+        with transaction.atomic(), spare_issued_once():
+            created = _apply_events(reader, spill, by)
+    except DeviceRuleError as exc:
+        raise TabularError.single(str(exc.message)) from None
+    finally:
+        spill.close()
+    return ImportResult(created=created, updated=0)
+
+
+def _read_events(reader: TableReader, spill: SortedSpill, file: IO[bytes], progress) -> None:
     schools = dict(School.objects.values_list("code", "id"))
     parse_event = parse_choice(EVENT_WORDS)
     parse_cause = parse_choice(CAUSE_WORDS)
-    events: list[ledger.Event] = []
+    parsed: list[tuple] = []
     for row in reader:
         date = row.parse("date", parse_date)
         serial = normalize_serial(row.require("serial")) or None
@@ -391,33 +427,132 @@ def device_event_import(*, file: IO[bytes], by=None, options=None, progress=None
                 row.error("school_code", unknown_school(code))
         if spare and kind is not None and kind not in ledger.FAULT_KINDS:
             row.error("replacement_serial", _("only a breakage or failure names a replacement"))
-        if date and serial and kind:
-            events.append(
-                ledger.Event(
-                    date,
+        if date and serial and kind and not reader.errors:
+            # ISO dates sort as dates; once a row is wrong nothing will be applied.
+            parsed.append(
+                (
+                    date.isoformat(),
+                    row.number,
                     serial,
-                    kind,
-                    spare_serial=spare,
-                    school=school_id,
-                    ref=row.number,
-                    cause=cause,
-                    note=row.get("note"),
+                    str(kind),
+                    spare,
+                    school_id,
+                    cause,
+                    row["note"],
                 )
             )
-    reader.raise_if_errors()
+        if len(parsed) >= EVENT_CHUNK_ROWS:
+            spill.extend(parsed)
+            parsed = []
+            if progress:
+                progress(reader.rows_read, _tell(file))
+    spill.extend(parsed)
+
+
+def _tell(file: IO[bytes]) -> int:
     try:
-        rows = device_events_record(events=events, by=by)
-    except ledger.LedgerError as exc:
-        for violation in sorted(exc.violations, key=lambda v: v.event.ref):
-            column = _VIOLATION_COLUMNS.get(violation.field, "serial")
-            reader.errors.add(
-                violation.event.ref, reader.header_label(column), str(violation.message)
+        return file.tell()
+    except (AttributeError, OSError, ValueError):
+        return 0
+
+
+def _apply_events(reader: TableReader, spill: SortedSpill, by) -> int:
+    """Steps 2 and 3 of device_event_import; returns the events written."""
+    # Locked up front, in the order _lock_devices uses, before any state is read.
+    _lock_all(spill.distinct("serial", "spare"))
+    today = timezone.localdate()
+    broken = _FirstViolations(reader.errors.limit)
+    # Per device named so far, its latest event date (None: none yet), carried from
+    # chunk to chunk as the ledger carries it within one batch: read from the database
+    # once per device, not again each chunk over the events the import has written.
+    latest: dict[str, dt.date | None] = {}
+    created = 0
+    for chunk in spill.sorted_chunks(EVENT_CHUNK_ROWS):
+        events = [
+            ledger.Event(
+                dt.date.fromisoformat(date),
+                serial,
+                ledger.Kind(kind),
+                spare_serial=spare,
+                school=school,
+                ref=ref,
+                cause=cause,
+                note=note,
             )
-        reader.raise_if_errors()
-        raise  # pragma: no cover - a LedgerError always has violations
-    except DeviceRuleError as exc:
-        raise TabularError.single(str(exc.message)) from None
-    return ImportResult(created=len(rows), updated=0)
+            for date, ref, serial, kind, spare, school, cause, note in chunk
+        ]
+        named = sorted({e.serial for e in events} | {e.spare_serial for e in events} - {None})
+        devices = {
+            device.serial: device
+            for part in _chunks(named)
+            for device in Device.objects.filter(serial__in=part)
+        }
+        unseen = {serial: d for serial, d in devices.items() if serial not in latest}
+        found = latest_event_dates(unseen)
+        latest.update((serial, found.get(serial)) for serial in unseen)
+        outcome = ledger_apply_locked(
+            devices=devices,
+            events=events,
+            today=today,
+            latest_dates={s: latest[s] for s in devices if latest[s] is not None},
+            even_if_broken=True,
+        )
+        for applied in outcome.applied:
+            for serial in (applied.event.serial, applied.event.spare_serial):
+                if serial:
+                    latest[serial] = applied.event.date
+        broken.extend(outcome.violations)
+        # Written even after a broken rule, so the later chunks see the states and
+        # event dates they would have seen in one batch; the rollback undoes them.
+        created += len(device_event_rows_write(applied=outcome.applied, devices=devices, by=by))
+    for violation in broken.in_row_order():
+        column = _VIOLATION_COLUMNS.get(violation.field, "serial")
+        reader.errors.add(violation.event.ref, reader.header_label(column), str(violation.message))
+    reader.errors.more += broken.more
+    reader.raise_if_errors()
+    return created
+
+
+def _lock_all(serials) -> None:
+    """Locks the devices with these serials (sorted), LOOKUP_CHUNK at a time and each
+    part in primary-key order, as _lock_devices does, without loading them."""
+    chunk: list[str] = []
+    for serial in serials:
+        chunk.append(serial)
+        if len(chunk) >= LOOKUP_CHUNK:
+            _lock_serials(chunk)
+            chunk = []
+    _lock_serials(chunk)
+
+
+def _lock_serials(serials: list[str]) -> None:
+    if serials:
+        locked = Device.objects.select_for_update().filter(serial__in=serials).order_by("pk")
+        list(locked.values_list("pk", flat=True))
+
+
+class _FirstViolations:
+    """The `limit` violations of the lowest row numbers, of any number: what the
+    error list shows (the rest are counted)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._heap: list[tuple[int, int, ledger.Violation]] = []  # (-row, -seq, violation)
+        self._seen = 0
+        self.more = 0
+
+    def extend(self, violations) -> None:
+        for violation in violations:
+            self._seen += 1
+            item = (-violation.event.ref, -self._seen, violation)
+            if len(self._heap) < self.limit:
+                heapq.heappush(self._heap, item)
+            else:
+                heapq.heappushpop(self._heap, item)
+                self.more += 1
+
+    def in_row_order(self) -> list[ledger.Violation]:
+        return [v for _r, _s, v in sorted(self._heap, key=lambda i: (-i[0], -i[1]))]
 
 
 def _describe_devices(result: ImportResult) -> str:

@@ -138,6 +138,47 @@ def test_events_are_imported_in_date_order_with_every_date_form(school_a, school
     assert DeviceEvent.objects.get(kind="breakage").cause == "dropped"
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 2, 5_000])
+def test_events_applied_a_chunk_at_a_time_come_out_as_one_batch(
+    monkeypatch, chunk_rows, school_a, school_b
+):
+    """The events are sorted on disk and applied a few at a time, each chunk writing
+    its states and rows before the next reads them: the same outcome and the same
+    messages, in row order, as one batch."""
+    monkeypatch.setattr(services.imports, "EVENT_CHUNK_ROWS", chunk_rows)
+    model = make_device_model()
+    make_device(school=school_a, model=model, serial="B1")
+    make_device(school=school_a, model=model, serial="B2")
+    make_device(model=model, serial="SPARE1")
+    data = (
+        "日付,シリアル番号,区分,代替機シリアル,学校コード\n"
+        "2022-06-01,B1,修理完了,,\n"  # row 2, applied third: B1 is in repair by then
+        "2022-04-20,B2,故障,SPARE1,\n"  # row 3: SPARE1 went to B1's school on 04-15
+        "2022-04-15,B1,破損,SPARE1,\n"  # row 4, applied first
+        f"2022-05-01,SPARE1,払出,,{school_b.code}\n"  # row 5: SPARE1 is deployed
+        "2022-07-01,B1,払出,,A001\n"  # row 6: B1 is a spare again after 06-01
+    )
+    with pytest.raises(TabularError) as info:
+        services.device_event_import(file=csv_file(data))
+    assert [m.split(",")[0].split("、")[0] for m in info.value.messages()] in (
+        ["Row 3", "Row 5"],
+        ["3行目", "5行目"],
+    )
+    assert not DeviceEvent.objects.exists()
+    assert set(Device.objects.values_list("status", flat=True)) == {"deployed", "spare"}
+
+    good = "\n".join(line for n, line in enumerate(data.splitlines()) if n not in (2, 4))
+    result = services.device_event_import(file=csv_file(good + "\n"))
+    assert result.created == 3
+    states = dict(Device.objects.values_list("serial", "status"))
+    assert states == {"B1": "deployed", "B2": "deployed", "SPARE1": "deployed"}
+    assert list(DeviceEvent.objects.order_by("date").values_list("device__serial", "kind")) == [
+        ("B1", "breakage"),
+        ("B1", "repair"),
+        ("B1", "issue"),
+    ]
+
+
 def test_an_event_file_that_breaks_a_rule_is_refused_whole(school_a):
     model = make_device_model()
     make_device(school=school_a, model=model, serial="B1")
