@@ -326,12 +326,15 @@ def batch_run(*, batch_id: int) -> str:
     return batch.status
 
 
-def batch_release(batch: ImportBatch) -> None:
-    """A finished preview lets go of its stored upload (the batch after it has its own
-    copy, or nobody will confirm it)."""
+def batch_release(batch: ImportBatch, *, followed_by: ImportBatch | None = None) -> None:
+    """A finished preview lets go of its stored upload (the batch after it, `followed_by`,
+    has its own copy, or nobody will confirm it). What it quoted of the file (column
+    samples, cells in errors) goes with the file; the batch that followed is kept, so a
+    second click on the same preview is sent to it."""
     if batch.file:
         batch.file.storage.delete(batch.file.name)
-    ImportBatch.objects.filter(pk=batch.pk).exclude(file="").update(file="")
+    details = {"followed_by": followed_by.pk} if followed_by is not None else {}
+    ImportBatch.objects.filter(pk=batch.pk).update(file="", details=details, errors=[])
 
 
 def _operator_of(batch: ImportBatch):
@@ -359,7 +362,7 @@ def _apply(batch: ImportBatch, file: IO[bytes], by) -> ImportBatch:
     stored = batch.file.name if batch.file else ""
     storage = batch.file.storage
     if entry.preview:
-        return _apply_preview(batch, file, by, entry)
+        return _apply_preview(batch, file, by, entry, stored=stored, storage=storage)
     try:
         earlier = _earlier(batch)
         if earlier is not None:
@@ -390,9 +393,12 @@ def _apply(batch: ImportBatch, file: IO[bytes], by) -> ImportBatch:
     return batch
 
 
-def _apply_preview(batch: ImportBatch, file: IO[bytes], by, entry: Importer) -> ImportBatch:
+def _apply_preview(
+    batch: ImportBatch, file: IO[bytes], by, entry: Importer, *, stored: str, storage
+) -> ImportBatch:
     """A preview's run: never "already imported", no change-log entry; a preview that
-    could be made keeps its stored upload for the import after it."""
+    could be made keeps its stored upload for the import after it, a refused or failed
+    one deletes it (`stored`: its name before _finish let go of it on the row)."""
     try:
         # Its own transaction, rolled back: a preview writes nothing but its batch.
         with transaction.atomic():
@@ -415,8 +421,8 @@ def _apply_preview(batch: ImportBatch, file: IO[bytes], by, entry: Importer) -> 
             file=batch.file.name if batch.file else "",
         )
         return batch
-    if batch.file:
-        batch.file.storage.delete(batch.file.name)
+    if stored:
+        storage.delete(stored)
         ImportBatch.objects.filter(pk=batch.pk).exclude(file="").update(file="")
     return batch
 
@@ -553,7 +559,7 @@ def batches_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], int]:
     ).exclude(file="")
     for batch in kept:
         batch.file.delete(save=False)
-    kept.update(file="")
+    kept.update(file="", details={}, errors=[])
     queued = list(
         ImportBatch.objects.filter(
             status=ImportBatch.Status.QUEUED, created_at__lt=now - QUEUED_GRACE

@@ -10,6 +10,7 @@ import os
 from django.contrib import messages
 from django.core import signing
 from django.core.files import File
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
@@ -245,15 +246,15 @@ def _recent_batches(user):
     return portal_selectors.import_batches(user=user, kind=services.IMPORT_KIND)[:10]
 
 
-def _preview_batch(request, pk) -> ImportBatch | None:
-    """The user's own finished preview that still has its file."""
-    return (
-        ImportBatch.objects.filter(
-            pk=pk, kind=services.PREVIEW_KIND, by=request.user, status=ImportBatch.Status.DONE
-        )
-        .exclude(file="")
-        .first()
+def _preview_batch(request, pk, *, lock: bool = False) -> ImportBatch | None:
+    """The user's own finished preview that still has its file (locked until the
+    transaction ends when `lock`)."""
+    batches = ImportBatch.objects.filter(
+        pk=pk, kind=services.PREVIEW_KIND, by=request.user, status=ImportBatch.Status.DONE
     )
+    if lock:
+        batches = batches.select_for_update()
+    return batches.exclude(file="").first()
 
 
 @leader_required
@@ -297,10 +298,30 @@ def survey_import_confirm(request):
         return HttpResponseBadRequest(
             _("This preview is not valid any more. Upload the file again.")
         )
-    preview = _preview_batch(request, stored["batch"])
-    if preview is None:
-        messages.error(request, _("This preview has expired. Upload the file again."))
-        return redirect("surveys:import")
+    with transaction.atomic():
+        # The preview is claimed under its row lock: a double click waits here, then
+        # finds it spent and goes where the first click went (one import per preview).
+        preview = _preview_batch(request, stored["batch"], lock=True)
+        if preview is None:
+            return _preview_gone(request, stored["batch"])
+        return _confirm(request, preview, stored)
+
+
+def _preview_gone(request, pk):
+    spent = (
+        ImportBatch.objects.filter(pk=pk, kind=services.PREVIEW_KIND, by=request.user)
+        .values_list("details", flat=True)
+        .first()
+    )
+    followed_by = spent.get("followed_by") if isinstance(spent, dict) else None
+    if isinstance(followed_by, int):
+        messages.info(request, _("This was already sent."))
+        return redirect("imports:detail", pk=followed_by)
+    messages.error(request, _("This preview has expired. Upload the file again."))
+    return redirect("surveys:import")
+
+
+def _confirm(request, preview: ImportBatch, stored: dict):
     options = dict(preview.options)
     allowed = {k.value for k in recognize.EDITABLE_KINDS}
     kinds = {}
@@ -310,7 +331,14 @@ def survey_import_confirm(request):
             kinds[str(key)] = chosen
     options["kinds"] = kinds
     again = request.POST.get("action") != "import"
-    with preview.file.open("rb") as binary:
+    try:
+        binary = preview.file.open("rb")
+    except OSError:
+        # The media folder lost the file (a restore without it, a sweep just now).
+        imports.batch_release(preview)
+        messages.error(request, _("This preview has expired. Upload the file again."))
+        return redirect("surveys:import")
+    with binary:
         # Small enough to finish while the browser waits, or queued for a worker.
         batch = imports.batch_upload(
             kind=services.PREVIEW_KIND if again else services.IMPORT_KIND,
@@ -319,7 +347,7 @@ def survey_import_confirm(request):
             options=options,
         )
     # The new batch has its own copy of the file: one preview, one file.
-    imports.batch_release(preview)
+    imports.batch_release(preview, followed_by=batch)
     if again:
         return _preview_started(request, batch)
     if batch.status == ImportBatch.Status.QUEUED:

@@ -198,3 +198,62 @@ def test_a_preview_nobody_confirmed_lets_go_of_its_file_after_a_day(client, lead
     imports.batches_sweep()
     batch.refresh_from_db()
     assert not batch.file and not batch.file.storage.exists(stored)
+
+
+def _stored_uploads(settings) -> list:
+    from pathlib import Path
+
+    root = Path(settings.MEDIA_ROOT)
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_a_refused_preview_deletes_its_upload(client, leader, settings):
+    """Inline and by a worker: the stored upload of a preview that could not be made
+    (it may hold free-text answers) is deleted with its batch's end."""
+    client.force_login(leader)
+    refused = upload(client, b"PK\x03\x04 not really a workbook")
+    assert refused.status_code == 400
+    settings.IMPORT_INLINE_MAX_BYTES = 16
+    queued = upload(client, "タイムスタンプ,学校名\n\x00\x01".encode() * 10)
+    batch = ImportBatch.objects.get(status=ImportBatch.Status.QUEUED)
+    assert queued.status_code == 302 and _stored_uploads(settings)
+    assert run(batch).status == ImportBatch.Status.FAILED
+    assert ImportBatch.objects.filter(kind=services.PREVIEW_KIND).exclude(file="").count() == 0
+    assert _stored_uploads(settings) == []
+
+
+def test_saving_one_preview_twice_makes_one_import(client, leader, school_a, settings):
+    client.force_login(leader)
+    page = upload(client, pupils_export([school_a.name]))
+    token = token_of(page)
+    first = client.post("/surveys/import/confirm/", {"token": token, "action": "import"})
+    again = client.post(
+        "/surveys/import/confirm/",
+        {"token": token, "action": "import"},
+        headers={"accept-language": "ja"},
+        follow=True,
+    )
+    imported = ImportBatch.objects.get(kind=services.IMPORT_KIND)
+    assert first.status_code == 302
+    assert again.redirect_chain[0][0] == f"/imports/{imported.pk}/"
+    assert "この内容はすでに送信済みです。" in again.content.decode()
+    assert ObjectChange.objects.filter(content_type__model="importbatch").count() <= 1
+    # The spent preview keeps nothing it quoted of the file.
+    preview = ImportBatch.objects.get(kind=services.PREVIEW_KIND)
+    assert preview.details == {"followed_by": imported.pk} and not preview.file
+
+
+def test_a_preview_whose_file_is_gone_is_a_message_not_an_error(client, leader, school_a):
+    client.force_login(leader)
+    page = upload(client, pupils_export([school_a.name]))
+    batch = ImportBatch.objects.get()
+    batch.file.storage.delete(batch.file.name)
+    answer = client.post(
+        "/surveys/import/confirm/",
+        {"token": token_of(page), "action": "import"},
+        headers={"accept-language": "ja"},
+        follow=True,
+    )
+    assert answer.status_code == 200
+    assert "有効期限" in answer.content.decode()
+    assert not ImportBatch.objects.filter(kind=services.IMPORT_KIND).exists()

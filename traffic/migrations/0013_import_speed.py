@@ -16,13 +16,16 @@ class Migration(migrations.Migration):
         ("traffic", "0012_usage_partitions"),
     ]
 
+    # The new index first, then the old one dropped: the build holds a SHARE lock (reads
+    # go on, writes wait); DROP INDEX's ACCESS EXCLUSIVE lock on every partition comes
+    # only at the end, for a moment, not for the whole build.
     operations = [
-        migrations.RemoveIndex(
-            model_name="monthlyusage",
-            name="traffic_usage_month_mb",
-        ),
         migrations.AddIndex(
             model_name="monthlyusage",
             index=models.Index(fields=["usage_mb", "month"], name="traffic_usage_mb_month"),
+        ),
+        migrations.RemoveIndex(
+            model_name="monthlyusage",
+            name="traffic_usage_month_mb",
         ),
     ]
