@@ -33,6 +33,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "dashboard.tasks.sweep_report_packs",
         "schedule": crontab(minute="*/2"),
     },
+    # Survey uploads an earlier version kept for its preview page (now import batches).
+    "survey-legacy-preview-sweep": {
+        "task": "surveys.tasks.sweep_legacy_previews",
+        "schedule": crontab(minute=41, hour=3),
+    },
     # Spent one-time form tokens (gigaportal.submits) past their week.
     "submit-token-sweep": {
         "task": "gigaportal.tasks.sweep_submit_tokens",

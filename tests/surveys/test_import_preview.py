@@ -257,3 +257,19 @@ def test_a_preview_whose_file_is_gone_is_a_message_not_an_error(client, leader, 
     assert answer.status_code == 200
     assert "有効期限" in answer.content.decode()
     assert not ImportBatch.objects.filter(kind=services.IMPORT_KIND).exists()
+
+
+def test_the_beat_deletes_uploads_an_earlier_version_kept_for_its_previews(settings):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from gigaportal.celery import BEAT_SCHEDULE
+    from surveys.tasks import sweep_legacy_previews
+
+    assert sweep_legacy_previews() == 0  # no such folder: nothing to do
+    name = default_storage.save("surveys/previews/old.csv", ContentFile("自由記述".encode()))
+    assert default_storage.exists(name)
+    assert sweep_legacy_previews() == 1
+    assert not default_storage.exists(name)
+    tasks = {entry["task"] for entry in BEAT_SCHEDULE.values()}
+    assert "surveys.tasks.sweep_legacy_previews" in tasks
