@@ -32,6 +32,7 @@ changes_patterns = (
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("schools/", include(schools_patterns)),
     path("imports/", include(imports_patterns)),
     path("changes/", include(changes_patterns)),

@@ -12,6 +12,7 @@ from gigaportal.views.portal import (
     PasswordChangeView,
     SchoolDetailView,
     SchoolListView,
+    favicon,
     healthz,
     home,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "SchoolDetailView",
     "SchoolListView",
     "UploadForm",
+    "favicon",
     "healthz",
     "home",
 ]

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -127,6 +127,16 @@ def _database_status() -> tuple[bool, str]:
     except Exception as exc:
         return False, type(exc).__name__
     return True, "ok"
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links to: a redirect to the icon,
+    not the 404 page, whose forms would set a new CSRF cookie when that request left
+    before the login page's cookie was stored (the login post then failed)."""
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("gigaportal/favicon.svg"))
 
 
 @never_cache
