@@ -26,16 +26,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent.parent))
+
+from benchmarks.survey_sheet import write_sheet  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigaportal.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only")
 
 KINDS = ("support_log", "schools", "devices", "device_events", "surveys")
 # A survey file goes to the survey import (or its preview) as the confirm step sends it.
 SURVEY_KINDS = {"surveys": "survey_responses", "survey_preview": "survey_preview"}
-AGREE = ("とてもそう思う", "そう思う", "あまりそう思わない", "そう思わない")
-OFTEN = ("ほぼ毎日", "週に数回", "月に数回", "ほとんど使わない")
-SUBJECTS = ("国語", "算数・数学", "理科", "社会", "外国語", "図工, 音楽の教材")
-THEMES = ("インターネット検索", "画像や動画", "個別最適化", "協働的な学習", "デジタル配信", "回収")
 STAFF = ("bench-staff-1", "bench-staff-2", "bench-staff-3")
 BENCH_SCHOOLS = 70
 # The device events file takes these devices round failure → repair → issue, one step
@@ -71,8 +70,8 @@ def write_file(kind: str, path: Path, megabytes: float, run: int) -> int:
                 )
                 rows += 1
         elif kind in SURVEY_KINDS:
-            write_survey(out, target, rng)
-            return survey_rows
+            schools = [f"計測校{n}" for n in range(BENCH_SCHOOLS)]
+            return write_sheet(out, schools, rng, until_bytes=target)
         elif kind == "schools":
             out.write("学校コード,学校名,校種,メール,校長名\n")
             while out.tell() < target:
@@ -98,47 +97,6 @@ def write_file(kind: str, path: Path, megabytes: float, run: int) -> int:
                 out.writelines(_event_step(step))
             rows = steps * BENCH_DEVICES
     return rows
-
-
-survey_rows = 0
-
-
-def write_survey(out, target: int, rng: random.Random) -> None:
-    """A Forms response sheet as benchmarks/surveys_import.py writes it: a timestamp and
-    30 questions (school, 24 scale grid rows, 2 checkbox questions, a choice, a number,
-    free text for three in ten), every timestamp its own."""
-    import csv
-    import datetime as dt
-
-    global survey_rows
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
-    header = ["タイムスタンプ", "学校名"]
-    for title in ("効果があると思いますか", "学校での利用", "家での利用", "省力化"):
-        header += [f"{title} [{t}]" for t in THEMES]
-    header += [
-        "よく使う教科（複数回答可）",
-        "使うアプリ（複数回答可）",
-        "学年",
-        "1日の利用時間（分）",
-    ]
-    header += ["ご意見があればお書きください"]
-    writer.writerow(header)
-    start = dt.datetime(2022, 11, 7, 8)
-    apps = ("ミライシード", "Google", "ロイロノート", "Teams")
-    survey_rows = 0
-    while out.tell() < target:
-        moment = start + dt.timedelta(seconds=survey_rows * 7)
-        row = [f"{moment:%Y/%m/%d} {moment.hour}:{moment:%M:%S}", f"計測校{rng.randrange(70)}"]
-        row += [rng.choice(AGREE) for _ in THEMES] + [rng.choice(OFTEN) for _ in THEMES]
-        row += [rng.choice(OFTEN) for _ in THEMES] + [rng.choice(AGREE) for _ in THEMES]
-        row.append(", ".join(rng.sample(SUBJECTS, rng.randint(1, 3))))
-        row.append(", ".join(rng.sample(apps, rng.randint(1, 2))))
-        row += [f"{rng.randint(1, 6)}年", str(rng.randint(0, 240))]
-        row.append(
-            f"意見{rng.randrange(50_000)}：家でも使いたいです。" if rng.random() < 0.3 else ""
-        )
-        writer.writerow(row)
-        survey_rows += 1
 
 
 def _event_step(step: int) -> list[str]:

@@ -8,8 +8,6 @@ on a scratch database (<name>_bench, created and dropped here).
 """
 
 import argparse
-import csv
-import datetime as dt
 import os
 import random
 import resource
@@ -31,62 +29,19 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 
+from benchmarks.survey_sheet import QUESTIONS, write_sheet  # noqa: E402
 from gigaportal import imports, reports  # noqa: E402
 from gigaportal.models import School  # noqa: E402
 from gigaportal.scope import COMMAND_LINE  # noqa: E402
 from surveys import services  # noqa: E402
 from surveys.models import Answer, Response, TextAnswer  # noqa: E402
 
-AGREE = ("とてもそう思う", "そう思う", "あまりそう思わない", "そう思わない")
-OFTEN = ("ほぼ毎日", "週に数回", "月に数回", "ほとんど使わない")
-SUBJECTS = ("国語", "算数・数学", "理科", "社会", "外国語", "図工, 音楽の教材")
-THEMES = ("インターネット検索", "画像や動画", "個別最適化", "協働的な学習", "デジタル配信", "回収")
-
 
 def export(path: Path, responses: int, schools: list[str], rng: random.Random) -> int:
-    """A response sheet saved as CSV: a timestamp and 30 questions (the school, 24
-    scale grid rows, 2 checkbox questions, a choice, a number, a free-text one)."""
-    header = ["タイムスタンプ", "学校名"]
-    header += [f"効果があると思いますか [{t}]" for t in THEMES]
-    header += [f"学校での利用 [{t}]" for t in THEMES]
-    header += [f"家での利用 [{t}]" for t in THEMES]
-    header += [f"省力化 [{t}]" for t in THEMES]
-    header += [
-        "よく使う教科（複数回答可）",
-        "使うアプリ（複数回答可）",
-        "学年",
-        "1日の利用時間（分）",
-    ]
-    header += ["ご意見があればお書きください"]
-    start = dt.datetime(2022, 11, 7, 8)
+    """A response sheet saved as CSV (benchmarks/survey_sheet.py); returns its questions."""
     with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, quoting=csv.QUOTE_ALL)
-        writer.writerow(header)
-        for n in range(responses):
-            moment = start + dt.timedelta(seconds=n * 7)
-            row = [
-                f"{moment.year}/{moment.month}/{moment.day} {moment.hour}:{moment.minute:02d}:{moment.second:02d}",
-                rng.choice(schools),
-            ]
-            row += [rng.choice(AGREE) for _ in THEMES]
-            row += [rng.choice(OFTEN) for _ in THEMES]
-            row += [rng.choice(OFTEN) for _ in THEMES]
-            row += [rng.choice(AGREE) for _ in THEMES]
-            row.append(", ".join(rng.sample(SUBJECTS, rng.randint(1, 3))))
-            row.append(
-                ", ".join(
-                    rng.sample(
-                        ("ミライシード", "Google", "ロイロノート", "Teams"), rng.randint(1, 2)
-                    )
-                )
-            )
-            row.append(f"{rng.randint(1, 6)}年")
-            row.append(str(rng.randint(0, 240)))
-            row.append(
-                f"意見{rng.randrange(50_000)}：家でも使いたいです。" if rng.random() < 0.3 else ""
-            )
-            writer.writerow(row)
-    return len(header) - 1
+        write_sheet(out, schools, rng, responses=responses)
+    return QUESTIONS
 
 
 def timed(fn):

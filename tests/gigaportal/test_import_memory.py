@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import tracemalloc
 
 import pytest
 
@@ -27,6 +26,7 @@ from gigaportal.models import School
 from support.models import SupportRecord
 from support.services import imports as support_imports
 from tests.devices.factories import make_device, make_device_model
+from tests.memory import peak_bytes
 
 ROWS = 1_000
 CHUNK = 200
@@ -38,15 +38,6 @@ FACTOR = 1.5
 @pytest.fixture(autouse=True)
 def small_encoding_chunks(monkeypatch):
     monkeypatch.setattr(tabular, "_DETECT_CHUNK", 16 * 1024)
-
-
-def peak_bytes(run) -> int:
-    tracemalloc.start()
-    try:
-        run()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def support_log(count: int, *, year: int) -> bytes:

@@ -4,7 +4,6 @@ chunk of rows being written; never the rows. Measured with tracemalloc (a memory
 bound, not a time): four times the rows must not take much more memory."""
 
 import io
-import tracemalloc
 
 import pytest
 
@@ -12,6 +11,7 @@ from gigaportal import imports
 from gigaportal.scope import COMMAND_LINE
 from surveys import services
 from surveys.models import Response, TextAnswer
+from tests.memory import peak_bytes
 from tests.surveys.factories import pupils_export
 
 pytestmark = pytest.mark.django_db
@@ -27,15 +27,6 @@ def export(school, rows: int) -> bytes:
     return pupils_export([school.name], per_school=[rows], opinions=opinions)
 
 
-def peak(run) -> int:
-    tracemalloc.start()
-    try:
-        run()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_the_preview_holds_a_bounded_part_of_the_file(school_a):
     small, large = export(school_a, SMALL), export(school_a, LARGE)
     options = {"survey": "memory", "group": "小学生"}
@@ -46,8 +37,8 @@ def test_the_preview_holds_a_bounded_part_of_the_file(school_a):
             services.survey_import_preview(file=io.BytesIO(data), options=options)
         )
 
-    peak_small = peak(preview(small))
-    peak_large = peak(preview(large))
+    peak_small = peak_bytes(preview(small))
+    peak_large = peak_bytes(preview(large))
     assert [p.rows for p in previews] == [SMALL, LARGE]
     assert previews[1].ok, previews[1].errors
     # The file is four times longer (and held in memory by the test itself, outside
@@ -70,8 +61,8 @@ def test_the_import_writes_in_chunks_and_holds_no_rows(school_a):
             )
         )
 
-    peak_small = peak(run(small, "small"))
-    peak_large = peak(run(large, "large"))
+    peak_small = peak_bytes(run(small, "small"))
+    peak_large = peak_bytes(run(large, "large"))
     assert [b.status for b in batches] == ["done", "done"], batches[-1].errors
     assert Response.objects.filter(group__name="large").count() == LARGE
     assert TextAnswer.objects.filter(group__name="large", question__kind="free_text").count() == (
