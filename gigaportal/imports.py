@@ -358,12 +358,15 @@ def _progress_callback(batch: ImportBatch) -> Callable[[int, int], None]:
 def _apply(batch: ImportBatch, file: IO[bytes], by) -> ImportBatch:
     entry = importer(batch.kind)
     # A finished batch no longer names its upload (see _finish); the stored bytes are
-    # deleted once it has finished, whatever the outcome.
+    # deleted once it has finished, whatever the outcome, but for a preview that could
+    # be made: it keeps them for the import after it.
     stored = batch.file.name if batch.file else ""
     storage = batch.file.storage
-    if entry.preview:
-        return _apply_preview(batch, file, by, entry, stored=stored, storage=storage)
+    keep = False
     try:
+        if entry.preview:
+            keep = _preview_done(batch, file, by, entry)
+            return batch
         earlier = _earlier(batch)
         if earlier is not None:
             return _finish_unchanged(batch, earlier)
@@ -387,44 +390,30 @@ def _apply(batch: ImportBatch, file: IO[bytes], by) -> ImportBatch:
         logger.exception("import batch %s (%s) failed", batch.pk, batch.kind)
         _finish(batch, ImportBatch.Status.FAILED, errors=[str(UNEXPECTED)])
     finally:
-        if stored:
+        if stored and not keep:
             storage.delete(stored)
             ImportBatch.objects.filter(pk=batch.pk).exclude(file="").update(file="")
     return batch
 
 
-def _apply_preview(
-    batch: ImportBatch, file: IO[bytes], by, entry: Importer, *, stored: str, storage
-) -> ImportBatch:
-    """A preview's run: never "already imported", no change-log entry; a preview that
-    could be made keeps its stored upload for the import after it, a refused or failed
-    one deletes it (`stored`: its name before _finish let go of it on the row)."""
-    try:
-        # Its own transaction, rolled back: a preview writes nothing but its batch.
-        with transaction.atomic():
-            result = entry.run(
-                file=file, by=by, options=batch.options, progress=_progress_callback(batch)
-            )
-            transaction.set_rollback(True)
-    except TabularError as exc:
-        _finish(batch, ImportBatch.Status.FAILED, errors=exc.messages(), refused=len(exc.errors))
-    except Exception:
-        logger.exception("import preview %s (%s) failed", batch.pk, batch.kind)
-        _finish(batch, ImportBatch.Status.FAILED, errors=[str(UNEXPECTED)])
-    else:
-        batch.rows_read = batch.rows_read or result.created
-        _finish(
-            batch,
-            ImportBatch.Status.DONE,
-            created=result.created,
-            details=changelog.readable(result.details),
-            file=batch.file.name if batch.file else "",
+def _preview_done(batch: ImportBatch, file: IO[bytes], by, entry: Importer) -> bool:
+    """A preview's run: never "already imported", no change-log entry, and its own
+    transaction, rolled back (a preview writes nothing but its batch). Once made, it
+    keeps its upload for the import after it: returns True. Raises as a run does."""
+    with transaction.atomic():
+        result = entry.run(
+            file=file, by=by, options=batch.options, progress=_progress_callback(batch)
         )
-        return batch
-    if stored:
-        storage.delete(stored)
-        ImportBatch.objects.filter(pk=batch.pk).exclude(file="").update(file="")
-    return batch
+        transaction.set_rollback(True)
+    batch.rows_read = batch.rows_read or result.created
+    _finish(
+        batch,
+        ImportBatch.Status.DONE,
+        created=result.created,
+        details=changelog.readable(result.details),
+        file=batch.file.name if batch.file else "",
+    )
+    return True
 
 
 def _earlier(batch: ImportBatch) -> ImportBatch | None:
