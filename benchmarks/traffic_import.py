@@ -18,6 +18,11 @@ times interleaved (medians printed; each import after the first replaces the yea
   300,000 lines × 12 months (3.6M rows), the partition swap against the old
   `DELETE` + `INSERT` on a plain table with the same rows and indexes, and the whole
   in-process import of that month's file (issue 14's target: ≤ 1 s).
+- the floor of any import that checks each row in SQL (floor_seconds: COPY of the
+  bytes, one typed INSERT of the rows passing the least check of each cell, the two
+  indexes of the stored rows; no line ids, coverage or totals)
+  for the year and for the large month, against what the targets leave the import
+  (the year: 1.5 × psql `\copy` less the command's start-up on a one-row file).
 With --profile, each import's slowest SQL statements and the SQL time by kind.
 Nothing here asserts a time.
 """
@@ -146,6 +151,83 @@ def raw_copy(path: Path) -> float:
     return seconds
 
 
+# The least a check of each cell costs in SQL: a line in its stored 3-4-4 form of
+# digits, a month among the file's spellings, a plain decimal of bounded length, an
+# ASCII school code. The import's own checks do more (other line spellings, NFKC
+# forms, digit counts); these are the cheapest that still look at every cell.
+FLOOR_CHECKS = (
+    "r.line LIKE '___-____-____' AND r.line !~ '[^0-9-]'"
+    " AND r.usage ~ '^[0-9]+(\\.[0-9]+)?$' AND length(r.usage) < 14"
+    " AND r.school !~ '[^!-~]'"
+)
+
+
+def floor_seconds(path: Path) -> dict[str, float]:
+    """The floor of any import that checks each row in SQL before it keeps it, on the
+    same file, by part: the COPY of its bytes into a raw table; one INSERT of the
+    typed rows that pass the least checks of each cell (FLOOR_CHECKS) into a table
+    with no index; the two indexes the stored rows need (unique (line, month), and
+    the evaluation's (usage_mb, month)), built on the whole table at once. Nothing
+    else an import does (line ids, months, coverage, totals) is in it. Rolled back."""
+    with path.open("rb") as binary:
+        header = binary.readline()
+    with_school = header.count(b",") >= 3
+    school = "c3" if with_school else "''::text"
+    cells = "c0, c1, c2" + (", c3" if with_school else "")
+    parts: dict[str, float] = {}
+
+    def timed_sql(part: str, sql: str) -> None:
+        start = time.perf_counter()
+        cursor.execute(sql)
+        parts[part] = parts.get(part, 0.0) + time.perf_counter() - start
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute("CREATE TEMP TABLE floor_raw (c0 text, c1 text, c2 text, c3 text)")
+        start = time.perf_counter()
+        with (
+            path.open("rb") as binary,
+            cursor.copy(f"COPY floor_raw ({cells}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
+        ):
+            while chunk := binary.read(1 << 20):
+                copy.write(chunk)
+        parts["COPY"] = time.perf_counter() - start
+        cursor.execute(
+            "CREATE TEMP VIEW floor_rows AS SELECT c0 AS line, c1 AS month, c2 AS usage,"
+            f" {school} AS school FROM floor_raw"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE floor_months AS SELECT DISTINCT c1 AS spelling,"
+            " (c1 || '-01')::date AS day FROM floor_raw"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE floor_typed (line varchar(20), month date,"
+            " usage_mb numeric(14, 3), school varchar(20))"
+        )
+        timed_sql(
+            "checked typed INSERT",
+            "INSERT INTO floor_typed SELECT r.line, m.day, r.usage::numeric * 1024, r.school"
+            f" FROM floor_rows r JOIN floor_months m ON m.spelling = r.month WHERE {FLOOR_CHECKS}",
+        )
+        timed_sql("two indexes", 'CREATE UNIQUE INDEX ON floor_typed (line COLLATE "C", month)')
+        timed_sql("two indexes", "CREATE INDEX ON floor_typed (usage_mb, month)")
+        transaction.set_rollback(True)
+    return parts
+
+
+def print_floor(path: Path, label: str, budget: float, budget_text: str) -> None:
+    parts = floor_seconds(path)
+    floor = sum(parts.values())
+    print(
+        f"floor of an import that checks every row in SQL, {label}: "
+        + " + ".join(f"{part} {seconds:.2f} s" for part, seconds in parts.items())
+        + f" = {floor:.2f} s, against {budget_text} {budget:.2f} s"
+        f" ({'within it' if floor <= budget else 'over it'}; the import also turns line"
+        " numbers into line ids, records each month's coverage and sums its totals)",
+        flush=True,
+    )
+
+
 def _database() -> dict:
     return connection.settings_dict
 
@@ -271,6 +353,7 @@ def replace_in_large_table() -> None:
                 out.write(
                     f"070-5{i // 10000:03d}-{i % 10000:04d},2021-06,{rng.lognormvariate(0.5, 1.0):.2f}\n"
                 )
+        print_floor(path, f"one month of {LARGE_LINES:,} rows", 1.0, "the target")
         runs = []
         for _attempt in range(3):
             start = time.perf_counter()
@@ -399,6 +482,22 @@ def run(lines: int, repeat: int) -> int:
                 flush=True,
             )
         print(f"ratio import/raw COPY: {import_seconds / raw_seconds:.2f}×", flush=True)
+        if copy_runs:
+            # The command's start-up: the same command on a file of one row (a month
+            # after the year, so that no month of it changes).
+            one_row = Path(tmp) / "one-row.csv"
+            one_row.write_text(
+                "回線番号,利用月,データ通信量(GB),学校コード\n070-0000-0000,2023-01,1.00,B000\n",
+                encoding="utf-8",
+            )
+            startup = statistics.median(import_command(one_row) for _run in range(3))
+            print(f"import_traffic on a one-row file (start-up): {startup:.2f} s", flush=True)
+            print_floor(
+                path,
+                f"the {rows:,}-row file",
+                1.5 * copy_seconds - startup,
+                "the import's share of the target (1.5 × psql \\copy − start-up)",
+            )
         with path.open("rb") as binary:
             digest_seconds = time.perf_counter()
             imports.file_digest(binary)
