@@ -75,14 +75,17 @@ def _difference(value, other):
 
 
 def sparkline_points(values, *, width: int = SPARK_WIDTH, height: int = SPARK_HEIGHT) -> str:
-    """An SVG polyline's points for the values, a missing month already a zero."""
-    values = [float(v or 0) for v in values]
+    """An SVG polyline's points for the values; a month without records (None) has no
+    point, so the line does not fall to zero where nothing was recorded yet."""
     if not values:
         return ""
-    top = max(values) or 1.0
+    known = [float(v) for v in values if v is not None]
+    top = max(known, default=0.0) or 1.0
     step = width / max(len(values) - 1, 1)
     return " ".join(
-        f"{n * step:.1f},{height - 2 - (height - 4) * v / top:.1f}" for n, v in enumerate(values)
+        f"{n * step:.1f},{height - 2 - (height - 4) * float(v) / top:.1f}"
+        for n, v in enumerate(values)
+        if v is not None
     )
 
 
@@ -121,17 +124,17 @@ def monthly(
     key = f"dashboard:{get_language()}:{user.role}:{month}:{today}:{version}"
     cards = cache.get(key)
     if cards is None:
-        cards = _cards(user=user, month=month, present=set(months["support.months"]), today=today)
+        cards = _cards(user=user, month=month, months=months, today=today)
         cache.set(key, cards, CACHE_SECONDS)
     return cards
 
 
-def _cards(*, user, month: Month, present: set[Month], today: dt.date) -> list[Card]:
+def _cards(*, user, month: Month, months: dict[str, list[Month]], today: dt.date) -> list[Card]:
     span = Period.range(month.add(-12), month)
     return [
-        _support(user, month, span, present, today),
-        _devices(user, month, span),
-        _traffic(user, month, span),
+        _support(user, month, span, set(months["support.months"]), today),
+        _devices(user, month, span, set(months["devices.breakage_long"])),
+        _traffic(user, month, span, set(months["traffic.usage"])),
         _surveys(user, month),
         _security(user, month),
     ]
@@ -145,8 +148,9 @@ def _series(report, key: str, months: list[Month], month_key: str = "month") -> 
 
 
 def _figure(label, series: list, unit: str = "", *, months=(), present=None) -> Figure:
-    """The last value of 13 months, against the one before and the first (a month
-    without records, when `present` says which have them, is no comparison)."""
+    """The last value of 13 months, against the one before and the first. A month
+    without records, when `present` says which have them, has no value (None: the
+    card says so, rather than a 0 that reads as a fall) and is no comparison."""
 
     def known(n):
         if present is not None and months[n] not in present:
@@ -155,11 +159,11 @@ def _figure(label, series: list, unit: str = "", *, months=(), present=None) -> 
 
     return Figure(
         label=label,
-        value=series[-1],
+        value=known(-1),
         unit=unit,
         previous=known(-2),
         year_ago=known(0),
-        series=tuple(series[1:]),
+        series=tuple(known(n) for n in range(1, len(series))),
     )
 
 
@@ -228,7 +232,7 @@ def _support(user, month: Month, span: Period, present: set[Month], today: dt.da
     return card
 
 
-def _devices(user, month: Month, span: Period) -> Card:
+def _devices(user, month: Month, span: Period, present: set[Month]) -> Card:
     months = span.months()
     long = reports.get("devices.breakage_long").snapshot(user=user, period=span)
     card = Card("devices", _("Devices"), _link("devices:breakage", {"month": str(month)}))
@@ -245,7 +249,7 @@ def _devices(user, month: Month, span: Period) -> Card:
                 _("%(model)s incidents") % {"model": model},
                 [incidents.get(m, 0) or 0 for m in months],
                 months=months,
-                present=set(incidents),
+                present=present,  # the months with device events: a row of 0 is not one
             )
         )
     forecast = reports.get("devices.forecast").snapshot(user=user, period=Period.month(month))
@@ -273,13 +277,12 @@ def _devices(user, month: Month, span: Period) -> Card:
     return card
 
 
-def _traffic(user, month: Month, span: Period) -> Card:
+def _traffic(user, month: Month, span: Period, present: set[Month]) -> Card:
     from traffic import selectors as traffic_selectors
 
     months = span.months()
     usage = reports.get("traffic.usage").snapshot(user=user, period=span)
     card = Card("traffic", _("Data usage"), _link("traffic:usage", {"month": str(month)}))
-    present = set(usage.column("month"))
     for key, label, unit in (
         ("total_gb", _("Total usage"), "GB"),
         ("usage_rate_pct", _("Usage rate of the pooled contract"), "%"),

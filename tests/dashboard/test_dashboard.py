@@ -90,6 +90,7 @@ def test_the_cards_are_cached_until_the_next_write(leader, support_staff, school
     # fresh and has the new record.
     record = make_record(school=school_a, staff=support_staff, date=dt.date(2022, 12, 5))
     changelog.record(by=COMMAND_LINE, action=changelog.Action.CREATE, obj=record)
+    months = selectors.months_with_records(user=leader)  # as the page reads them
     with CaptureQueriesContext(connection) as fresh:
         cards = selectors.monthly(user=leader, month=Month(2022, 12), months=months)
     assert len(fresh) > 1
@@ -98,7 +99,30 @@ def test_the_cards_are_cached_until_the_next_write(leader, support_staff, school
         support = next(c for c in found if c.key == "support")
         return next(f.value for f in support.figures if f.label == "訪問支援")
 
-    assert (visits(first), visits(cards)) == (0, 1)
+    # Before the record, December had no support record at all: no value, not a 0.
+    assert (visits(first), visits(cards)) == (None, 1)
+
+
+def test_a_month_without_an_areas_records_says_so_instead_of_a_zero(client, require_postgres):
+    """The demo's support log runs into January 2023, the month the page opens on, but
+    its usage and device events end in December: those figures are not 0 GB and 0
+    incidents (a fall of 65,752 GB), they are not there yet."""
+    call_command("load_demo", "--allow-production", stdout=io.StringIO())
+    client.force_login(User.objects.get(username="leader"))
+    response = client.get("/dashboard/?month=2023-01", HTTP_ACCEPT_LANGUAGE="ja")
+    assert response.status_code == 200
+    traffic, devices = _card(response, "traffic"), _card(response, "devices")
+    for card in (traffic, devices):
+        assert "記録なし" in card
+        assert "前月比 —" in card and "前年同月比 —" in card
+    assert "0 GB" not in traffic and "-65,752" not in traffic
+    assert "-21" not in devices
+    # The support log has January's records: figures, compared with December.
+    support = _card(response, "support")
+    assert "記録なし" not in support and "前月比 -30" in support
+    # December, with every area's records, has every figure.
+    december = client.get("/dashboard/?month=2022-12", HTTP_ACCEPT_LANGUAGE="ja")
+    assert "記録なし" not in december.content.decode()
 
 
 def test_a_school_user_reaches_neither_the_dashboard_nor_the_packs(client, school_a_user):
@@ -106,3 +130,12 @@ def test_a_school_user_reaches_neither_the_dashboard_nor_the_packs(client, schoo
     assert client.get("/dashboard/").status_code == 403
     assert client.get("/dashboard/packs/").status_code == 403
     assert client.post("/dashboard/packs/new/", {"month": "2022-12"}).status_code == 403
+
+
+def test_a_sparkline_has_no_point_for_a_month_without_records():
+    points = selectors.sparkline_points([10, None, 20, None])
+    xs = [float(point.split(",")[0]) for point in points.split()]
+    assert len(xs) == 2 and xs[0] == 0.0 and xs[1] == pytest.approx(2 * 120 / 3, abs=0.1)
+    # The highest known value is the top; a line of no records has no points at all.
+    assert points.split()[1].endswith(",2.0")
+    assert selectors.sparkline_points([None, None]) == ""
