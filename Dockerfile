@@ -26,7 +26,11 @@ RUN python -m compileall -q gigaportal dashboard devices traffic support surveys
 # the web container: the school network never reaches a CDN.
 RUN SECRET_KEY=build-only-not-secret DEBUG=false python manage.py collectstatic --noinput
 
-RUN useradd --system --home /app portal && mkdir -p /app/media && chown portal /app/media
+# The portal user owns the media folder and matplotlib's: matplotlib uses its config
+# folder (and the font list built above) only when it can write there; otherwise each
+# process warns and builds the list again in a temporary folder.
+RUN useradd --system --home /app portal && mkdir -p /app/media \
+    && chown portal /app/media && chown -R portal /app/.matplotlib
 USER portal
 EXPOSE 8000
 # gunicorn.conf.py (read from /app) draws one chart in each worker as it starts.

@@ -169,4 +169,8 @@ def test_gunicorn_workers_draw_a_chart_as_they_start(monkeypatch):
     # The font list is built at build time where the image keeps it.
     assert "MPLCONFIGDIR=/app/.matplotlib" in dockerfile
     assert "matplotlib.font_manager" in dockerfile
+    # … in a folder the portal user owns: matplotlib ignores a config folder it cannot
+    # write, and builds the list again in a temporary one in every process.
+    assert "chown -R portal /app/.matplotlib" in dockerfile
+    assert dockerfile.index("chown -R portal /app/.matplotlib") < dockerfile.index("USER portal")
     assert "gunicorn.conf.py" not in (ROOT / ".dockerignore").read_text(encoding="utf-8")

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
+from django.utils.cache import patch_cache_control
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -133,10 +134,14 @@ def _database_status() -> tuple[bool, str]:
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page links to: a redirect to the icon,
     not the 404 page, whose forms would set a new CSRF cookie when that request left
-    before the login page's cookie was stored (the login post then failed)."""
+    before the login page's cookie was stored (the login post then failed). A
+    temporary redirect, kept a day: the icon's name carries its hash, and a browser
+    keeping a permanent redirect would ask for an old name after an upgrade."""
     from django.templatetags.static import static
 
-    return HttpResponsePermanentRedirect(static("gigaportal/favicon.svg"))
+    response = HttpResponseRedirect(static("gigaportal/favicon.svg"))
+    patch_cache_control(response, public=True, max_age=24 * 60 * 60)
+    return response
 
 
 @never_cache

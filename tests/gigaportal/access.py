@@ -44,7 +44,7 @@ CHANGES_QUERY = "?model=gigaportal.school"
 VIEWS = [
     View("home", roles=EVERYONE),
     View("healthz", roles=EVERYONE, public=True),
-    View("favicon", roles=EVERYONE, public=True, ok_status=(301,)),
+    View("favicon", roles=EVERYONE, public=True, ok_status=(302,)),
     View("login", roles=EVERYONE, public=True, ok_status=(200, 302)),
     View("logout", roles=EVERYONE, public=True, method="post", ok_status=(302,)),
     View("password_change", roles=EVERYONE),
