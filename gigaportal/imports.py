@@ -332,7 +332,10 @@ def batch_release(batch: ImportBatch, *, followed_by: ImportBatch | None = None)
     samples, cells in errors) goes with the file; the batch that followed is kept, so a
     second click on the same preview is sent to it."""
     if batch.file:
-        batch.file.storage.delete(batch.file.name)
+        # Once the caller's transaction commits: rolled back, the preview still names
+        # its file and can be confirmed again.
+        storage, name = batch.file.storage, batch.file.name
+        transaction.on_commit(lambda: storage.delete(name))
     details = {"followed_by": followed_by.pk} if followed_by is not None else {}
     ImportBatch.objects.filter(pk=batch.pk).update(file="", details=details, errors=[])
 
@@ -555,6 +558,33 @@ def batches_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], int]:
         ).values_list("pk", flat=True)
     )
     return queued, dead
+
+
+def uploads_sweep(*, now: dt.datetime | None = None) -> int:
+    """Deletes stored uploads that no batch names, once a day old: a request whose
+    transaction rolled back after it stored an upload (a failure while its page was
+    made) took the batch row with it, not the file. Returns how many went."""
+    now = now or timezone.now()
+    field = ImportBatch._meta.get_field("file")
+    storage, folder = field.storage, str(field.upload_to).rstrip("/")
+    try:
+        _folders, names = storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    named = set(ImportBatch.objects.exclude(file="").values_list("file", flat=True))
+    removed = 0
+    for name in names:
+        path = f"{folder}/{name}"
+        if path in named:
+            continue
+        try:
+            if storage.get_modified_time(path) > now - PREVIEW_KEPT:
+                continue  # perhaps a batch still being written
+            storage.delete(path)
+        except (OSError, NotImplementedError):
+            continue
+        removed += 1
+    return removed
 
 
 def batches_publish(batch_ids: Sequence[int]) -> None:

@@ -28,9 +28,10 @@ def sweep_outboxes() -> dict[str, int]:
 @shared_task
 def sweep_import_batches() -> int:
     """Beat: batches never published are published again; batches whose worker died
-    are marked failed."""
+    are marked failed; stored uploads no batch names (a rolled-back request's) go."""
     queued, _dead = imports.batches_sweep()
     imports.batches_publish(queued)
+    imports.uploads_sweep()
     return len(queued)
 
 

@@ -273,3 +273,94 @@ def test_the_beat_deletes_uploads_an_earlier_version_kept_for_its_previews(setti
     assert not default_storage.exists(name)
     tasks = {entry["task"] for entry in BEAT_SCHEDULE.values()}
     assert "surveys.tasks.sweep_legacy_previews" in tasks
+
+
+def _media_files(settings) -> set[str]:
+    from pathlib import Path
+
+    root = Path(settings.MEDIA_ROOT)
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_saved_preview_lets_go_of_its_file_once_the_import_commits(
+    client, leader, school_a, settings, django_capture_on_commit_callbacks
+):
+    client.force_login(leader)
+    page = upload(client, pupils_export([school_a.name]))
+    preview = ImportBatch.objects.get()
+    assert preview.file.storage.exists(preview.file.name)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/surveys/import/confirm/", {"token": token_of(page), "action": "import"})
+    assert not preview.file.storage.exists(preview.file.name)
+
+
+def test_a_failure_after_the_new_batch_leaves_the_preview_whole_and_no_file_for_ever(
+    client, leader, school_a, settings, monkeypatch
+):
+    """A check-again whose page fails to render (any error after the new preview batch
+    stored its copy of the file): the request's transaction rolls back. The preview
+    still names its file, which is still there, so the leader can go on; the copy no
+    row names is deleted by the beat a day later."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from surveys import views
+
+    client.force_login(leader)
+    page = upload(client, pupils_export([school_a.name]))
+    preview = ImportBatch.objects.get()
+    before = _media_files(settings)
+    real_render = views._render_preview
+    monkeypatch.setattr(views, "_render_preview", lambda *a, **k: 1 / 0)
+    client.raise_request_exception = False
+    failed = client.post("/surveys/import/confirm/", {"token": token_of(page), "action": "again"})
+    assert failed.status_code == 500
+    preview.refresh_from_db()
+    assert ImportBatch.objects.get() == preview and preview.file
+    assert preview.file.storage.exists(preview.file.name)
+    (orphan,) = _media_files(settings) - before
+    # Not before a day (it could be a batch still being written), and never a named file.
+    assert imports.uploads_sweep() == 0
+    assert imports.uploads_sweep(now=timezone.now() + dt.timedelta(days=2)) == 1
+    assert _media_files(settings) == before and orphan not in _media_files(settings)
+    # The leader goes on from the same preview page.
+    monkeypatch.setattr(views, "_render_preview", real_render)
+    again = client.post("/surveys/import/confirm/", {"token": token_of(page), "action": "import"})
+    assert again.status_code == 302
+    assert ImportBatch.objects.filter(kind=services.IMPORT_KIND, status="done").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_saves_of_one_preview_make_one_import(leader, school_a, require_postgres):
+    """A real double click: both posts arrive together; the preview's row lock makes the
+    second wait, find it spent and follow the first."""
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    client = Client()
+    client.force_login(leader)
+    token = token_of(upload(client, pupils_export([school_a.name], per_school=[200])))
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def post():
+        own = Client()
+        own.force_login(leader)
+        barrier.wait()
+        try:
+            answers.append(
+                own.post("/surveys/import/confirm/", {"token": token, "action": "import"})
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [answer.status_code for answer in answers] == [302, 302]
+    assert ImportBatch.objects.filter(kind=services.IMPORT_KIND).count() == 1
