@@ -335,32 +335,19 @@ def test_a_failure_after_the_new_batch_leaves_the_preview_whole_and_no_file_for_
 def test_two_simultaneous_saves_of_one_preview_make_one_import(leader, school_a, require_postgres):
     """A real double click: both posts arrive together; the preview's row lock makes the
     second wait, find it spent and follow the first."""
-    import threading
-
-    from django.db import connections
     from django.test import Client
+
+    from tests.concurrency import in_two_threads
 
     client = Client()
     client.force_login(leader)
     token = token_of(upload(client, pupils_export([school_a.name], per_school=[200])))
-    barrier = threading.Barrier(2)
-    answers = []
 
-    def post():
+    def save():
         own = Client()
         own.force_login(leader)
-        barrier.wait()
-        try:
-            answers.append(
-                own.post("/surveys/import/confirm/", {"token": token, "action": "import"})
-            )
-        finally:
-            connections.close_all()
+        return own.post("/surveys/import/confirm/", {"token": token, "action": "import"})
 
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = in_two_threads(save)
     assert [answer.status_code for answer in answers] == [302, 302]
     assert ImportBatch.objects.filter(kind=services.IMPORT_KIND).count() == 1

@@ -8,11 +8,10 @@ import hashlib
 import hmac
 import io
 import itertools
-import threading
 from contextlib import contextmanager
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gigaportal import imports, outbox
@@ -22,6 +21,7 @@ from gigaportal.models import Heartbeat, ImportBatch
 from gigaportal.outbox import State
 from gigaportal.scope import COMMAND_LINE
 from gigaportal.tasks import heartbeat, sweep_outboxes
+from tests.concurrency import in_two_threads
 from tests.factories import make_school
 from tests.gigaportal.test_celery_worker import wait_for
 from tests.traffic.factories import make_line, make_policy, set_usage
@@ -52,30 +52,6 @@ def heavy_school_line():
     set_usage(line, SEP, 300)
     set_usage(line, OCT, 150)
     return school, line
-
-
-def in_two_threads(function) -> list:
-    """Runs `function` in two threads released together; each has its own connection."""
-    barrier = threading.Barrier(2)
-    results: list = []
-    errors: list = []
-
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            results.append(function())
-        except Exception as exc:  # reported below; a thread must not die silently
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return results
 
 
 def test_concurrent_and_repeated_evaluations_and_redelivered_tasks_send_each_action_once(
